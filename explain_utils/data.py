@@ -1,0 +1,219 @@
+"""Data sets: disjoint train/validation/test splits of explained ListOps, saved as Parquet + a data card.
+
+One row per expression with the source, its answer, its shape and the target text at every
+explanation level (``target_none`` … ``target_long``), so later notebooks train on any level from
+one build. Splits never share an expression.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+import numpy as np
+from tqdm.auto import tqdm
+
+from explain_utils.explanations import LEVELS, explain_expr
+from explain_utils.listops import GeneratorConfig, evaluate_expr, generate_in_range, to_brackets
+from explain_utils.profiles import TASKS, DataConfig
+from explain_utils.storage import atomic_write, write_json, write_text
+from explain_utils.validation import check_choice
+
+TASK_OPERATORS: dict[str, tuple[str, ...]] = {
+    "listops": ("MIN", "MAX", "MED", "SM"),
+    "modular_sum": ("SM",),
+}
+CARD_NAME = "data_card.json"
+# duplicates are skipped; give up (with a clear error) after this many draws per wanted row
+_MAX_DRAWS_PER_ROW = 50
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """How many expressions a split holds and their length range in tokens (inclusive)."""
+
+    size: int
+    min_length: int
+    max_length: int
+
+
+def n_tokens(text: str) -> int:
+    """Length in whitespace-separated tokens (the unit of every length in this book)."""
+    return len(text.split())
+
+
+def splits_for(config: DataConfig) -> dict[str, SplitSpec]:
+    """The standard splits: train/validation/test on the train lengths, test_long on longer ones."""
+    lo, hi = config.train_length
+    return {
+        "train": SplitSpec(config.n_train, lo, hi),
+        "validation": SplitSpec(config.n_validation, lo, hi),
+        "test": SplitSpec(config.n_test, lo, hi),
+        "test_long": SplitSpec(config.n_test_long, *config.test_long_length),
+    }
+
+
+def generator_for(task: str, config: DataConfig) -> GeneratorConfig:
+    """Expression shape for a task: all four operators, or SM alone for the modular-sum task."""
+    check_choice("task", task, TASKS)
+    return GeneratorConfig(
+        modulus=config.modulus,
+        operators=TASK_OPERATORS[task],
+        max_depth=config.max_depth,
+        min_args=config.min_args,
+        max_args=config.max_args,
+    )
+
+
+def build_splits(
+    generator: GeneratorConfig, splits: dict[str, SplitSpec], seed: int, desc: str = ""
+) -> datasets.DatasetDict:
+    """Generate every split, in order, never repeating an expression across (or within) splits."""
+    for name, spec in splits.items():  # fail before any work if a range is impossible
+        if spec.size and not generator.feasible_lengths(spec.min_length, spec.max_length):
+            raise ValueError(
+                f"split {name!r}: no expression of {spec.min_length}-{spec.max_length} tokens exists with "
+                f"max_depth={generator.max_depth} and {generator.min_args}-{generator.max_args} arguments"
+            )
+    seen: set[str] = set()
+    out = {}
+    for name, spec in splits.items():
+        rng = random.Random(f"{seed}/{name}")
+        rows = []
+        with tqdm(total=spec.size, desc=f"{desc} {name}".strip(), leave=False) as bar:
+            for _ in range(spec.size * _MAX_DRAWS_PER_ROW):
+                if len(rows) == spec.size:
+                    break
+                expr = generate_in_range(rng, generator, spec.min_length, spec.max_length)
+                source = to_brackets(expr)
+                if source in seen:
+                    continue
+                seen.add(source)
+                rows.append(_row(expr, source, generator.modulus))
+                bar.update()
+        if len(rows) < spec.size:
+            raise ValueError(
+                f"split {name!r}: only {len(rows)} distinct expressions of {spec.min_length}-{spec.max_length} "
+                f"tokens found for {spec.size} wanted; widen the length range or lower the size"
+            )
+        out[name] = datasets.Dataset.from_list(rows) if rows else _empty()
+    return datasets.DatasetDict(out)
+
+
+def _row(expr, source: str, modulus: int) -> dict:
+    row = {
+        "source": source,
+        "answer": evaluate_expr(expr, modulus),
+        "depth": expr.depth,
+        "length": expr.n_tokens,
+    }
+    for level in LEVELS:
+        row[f"target_{level}"] = explain_expr(expr, level, modulus)
+    return row
+
+
+def _empty() -> datasets.Dataset:
+    columns = {
+        "source": [],
+        "answer": [],
+        "depth": [],
+        "length": [],
+        **{f"target_{lv}": [] for lv in LEVELS},
+    }
+    features = datasets.Features(
+        {
+            "source": datasets.Value("string"),
+            "answer": datasets.Value("int64"),
+            "depth": datasets.Value("int64"),
+            "length": datasets.Value("int64"),
+            **{f"target_{lv}": datasets.Value("string") for lv in LEVELS},
+        }
+    )
+    return datasets.Dataset.from_dict(columns, features=features)
+
+
+def data_card(dataset: datasets.DatasetDict, task: str, modulus: int, seed: int) -> dict:
+    """Counts, token-length statistics per split and level, and the label distribution."""
+    card: dict = {
+        "task": task,
+        "modulus": modulus,
+        "seed": seed,
+        "levels": list(LEVELS),
+        "splits": {},
+    }
+    for name, split in dataset.items():
+        lengths = {"source": split["length"]}
+        for level in LEVELS:
+            lengths[f"target_{level}"] = [n_tokens(t) for t in split[f"target_{level}"]]
+        card["splits"][name] = {
+            "rows": len(split),
+            "token_length": {key: _stats(vals) for key, vals in lengths.items()},
+            "depth": dict(sorted(Counter(split["depth"]).items())),
+            "labels": {str(k): v for k, v in sorted(Counter(split["answer"]).items())},
+        }
+    return card
+
+
+def _stats(values: list[int]) -> dict:
+    if not values:
+        return {"min": None, "mean": None, "median": None, "max": None}
+    arr = np.asarray(values)
+    return {
+        "min": int(arr.min()),
+        "mean": round(float(arr.mean()), 2),
+        "median": float(np.median(arr)),
+        "max": int(arr.max()),
+    }
+
+
+def _card_markdown(card: dict) -> str:
+    lines = [f"# Data card: {card['task']} (modulus {card['modulus']}, seed {card['seed']})", ""]
+    lines += [
+        "| split | rows | source tokens (mean) | "
+        + " | ".join(f"{lv} target tokens (mean)" for lv in LEVELS)
+        + " |"
+    ]
+    lines += ["|---" * (3 + len(LEVELS)) + "|"]
+    for name, s in card["splits"].items():
+        tl = s["token_length"]
+        cells = [name, str(s["rows"]), str(tl["source"]["mean"])] + [
+            str(tl[f"target_{lv}"]["mean"]) for lv in LEVELS
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def save_splits(dataset: datasets.DatasetDict, out_dir: str | Path, card: dict) -> Path:
+    """Write ``<split>.parquet`` files and the data card, each atomically."""
+    out_dir = Path(out_dir)
+    for name, split in dataset.items():
+        atomic_write(out_dir / f"{name}.parquet", lambda tmp, s=split: s.to_parquet(str(tmp)))
+    write_json(out_dir / CARD_NAME, card)
+    write_text(out_dir / "data_card.md", _card_markdown(card))
+    return out_dir
+
+
+def load_splits(data_dir: str | Path) -> datasets.DatasetDict:
+    """Load the splits that ``save_splits`` wrote."""
+    data_dir = Path(data_dir)
+    files = sorted(data_dir.glob("*.parquet"))
+    if not files:
+        raise FileNotFoundError(
+            f"no data set in {data_dir}: run notebooks/01_data_generation.ipynb first"
+        )
+    return datasets.DatasetDict({f.stem: datasets.Dataset.from_parquet(str(f)) for f in files})
+
+
+def build_task_dataset(config: DataConfig, task: str) -> datasets.DatasetDict:
+    """Build and save one task's splits under ``config.output_dir / task``; return them."""
+    generator = generator_for(task, config)
+    dataset = build_splits(generator, splits_for(config), seed=config.seed, desc=task)
+    save_splits(
+        dataset,
+        Path(config.output_dir) / task,
+        data_card(dataset, task, config.modulus, config.seed),
+    )
+    return dataset

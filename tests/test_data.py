@@ -1,0 +1,101 @@
+import hashlib
+
+import pytest
+
+from explain_utils.data import (
+    SplitSpec,
+    build_splits,
+    build_task_dataset,
+    generator_for,
+    load_splits,
+    n_tokens,
+)
+from explain_utils.explanations import LEVELS, final_answer
+from explain_utils.listops import GeneratorConfig, evaluate
+from explain_utils.profiles import data_config
+
+
+def small_config(tmp_path, **overrides):
+    params = dict(n_train=120, n_validation=30, n_test=30, n_test_long=30)
+    params.update(overrides)
+    return data_config("smoke", seed=3, output_dir=tmp_path, **params)
+
+
+def digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_build_is_byte_identical_for_a_seed_and_changes_with_it(tmp_path):
+    build_task_dataset(small_config(tmp_path / "a"), "listops")
+    build_task_dataset(small_config(tmp_path / "b"), "listops")
+    assert digest(tmp_path / "a" / "listops") == digest(tmp_path / "b" / "listops")
+    other = data_config(
+        "smoke",
+        seed=4,
+        output_dir=tmp_path / "c",
+        n_train=120,
+        n_validation=30,
+        n_test=30,
+        n_test_long=30,
+    )
+    build_task_dataset(other, "listops")
+    assert (
+        digest(tmp_path / "a" / "listops")["train.parquet"]
+        != digest(tmp_path / "c" / "listops")["train.parquet"]
+    )
+
+
+def test_splits_are_disjoint_correct_and_within_lengths(tmp_path):
+    config = small_config(tmp_path)
+    build_task_dataset(config, "listops")
+    ds = load_splits(tmp_path / "listops")
+    assert set(ds) == {"train", "validation", "test", "test_long"}
+    sources = [set(ds[name]["source"]) for name in ds]
+    assert sum(map(len, sources)) == len(set().union(*sources)) == 120 + 30 + 30 + 30
+    for name, (lo, hi) in [("train", config.train_length), ("test_long", config.test_long_length)]:
+        for row in ds[name]:
+            assert lo <= row["length"] == n_tokens(row["source"]) <= hi
+            assert evaluate(row["source"]) == row["answer"]
+            for level in LEVELS:
+                assert final_answer(row[f"target_{level}"]) == row["answer"]
+
+
+def test_modular_sum_task_uses_only_sm(tmp_path):
+    ds = build_task_dataset(small_config(tmp_path), "modular_sum")
+    ops = {tok for s in ds["train"]["source"] for tok in s.split() if tok.startswith("[")}
+    assert ops == {"[SM"}
+
+
+def test_data_card(tmp_path):
+    import json
+
+    build_task_dataset(small_config(tmp_path), "listops")
+    card = json.loads((tmp_path / "listops" / "data_card.json").read_text())
+    assert card["splits"]["train"]["rows"] == 120
+    assert sum(card["splits"]["train"]["labels"].values()) == 120
+    assert card["splits"]["test_long"]["token_length"]["source"]["min"] >= 31
+    assert (tmp_path / "listops" / "data_card.md").exists()
+
+
+def test_too_few_distinct_expressions_is_a_clear_error():
+    generator = GeneratorConfig(modulus=2, operators=("MIN",), max_depth=1, min_args=1, max_args=1)
+    with pytest.raises(ValueError, match="distinct expressions"):
+        build_splits(generator, {"train": SplitSpec(10, 3, 3)}, seed=0)
+
+
+def test_impossible_length_fails_before_work():
+    generator = GeneratorConfig(max_depth=1, min_args=2, max_args=2)
+    with pytest.raises(ValueError, match="split 'test_long'"):
+        build_splits(
+            generator, {"train": SplitSpec(5, 4, 4), "test_long": SplitSpec(5, 10, 20)}, seed=0
+        )
+
+
+def test_unknown_task(tmp_path):
+    with pytest.raises(ValueError, match="task must be one of 'listops', 'modular_sum'"):
+        generator_for("sorting", small_config(tmp_path))
+
+
+def test_load_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="01_data_generation"):
+        load_splits(tmp_path)
