@@ -14,6 +14,7 @@ from pathlib import Path
 
 import datasets
 import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
 
 from explain_utils.explanations import LEVELS, explain_expr
@@ -217,3 +218,27 @@ def build_task_dataset(config: DataConfig, task: str) -> datasets.DatasetDict:
         data_card(dataset, task, config.modulus, config.seed),
     )
     return dataset
+
+
+def token_lengths(dataset: datasets.DatasetDict) -> pd.DataFrame:
+    """Tidy lengths: one row per (split, example, field) with field ``source`` or a level name."""
+    frames = []
+    for name, split in dataset.items():
+        frames.append(pd.DataFrame({"split": name, "field": "source", "tokens": split["length"]}))
+        for level in LEVELS:
+            tokens = [n_tokens(t) for t in split[f"target_{level}"]]
+            frames.append(pd.DataFrame({"split": name, "field": level, "tokens": tokens}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def label_shares(
+    datasets_by_task: dict[str, datasets.DatasetDict], split: str = "train"
+) -> pd.DataFrame:
+    """Share of each answer in one split, per task."""
+    frames = []
+    for task, dataset in datasets_by_task.items():
+        counts = pd.Series(dataset[split]["answer"]).value_counts(normalize=True).sort_index()
+        frames.append(
+            pd.DataFrame({"task": task, "answer": counts.index, "share": counts.to_numpy()})
+        )
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,52 @@
+# make book  : set up .venv if missing, run every notebook (papermill, profile quick), build the HTML
+# make test  : set up .venv if missing, lint, run the tests
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The CPU build of torch; set TORCH_SPEC (and PIP_EXTRA) for a GPU build, e.g. on the paper profile.
+TORCH_SPEC ?= torch==2.13.0
+PIP_EXTRA ?=
+PROFILE ?= quick
+PARAMS ?=
+RUN_ARGS = --profile $(PROFILE) $(if $(PARAMS),--params $(PARAMS),)
+
+.PHONY: install book notebooks html test lint format bench lab clean
+.DEFAULT_GOAL := book
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet $(PIP_EXTRA) "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet $(PIP_EXTRA) -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+notebooks: install
+	$(PY) -m explain_utils.run_book $(RUN_ARGS)
+
+html: install
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+book: notebooks html
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint
+	$(PY) -m pytest
+
+bench: install
+	$(PY) -m explain_utils.bench
+
+lab: install
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean:
+	rm -rf _build

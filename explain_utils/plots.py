@@ -1,0 +1,74 @@
+"""Figures for the book: one colour per explanation level everywhere, labelled axes, CIs."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from explain_utils.explanations import LEVELS
+
+# one fixed colour per explanation level, used by every figure in the book
+LEVEL_COLORS: dict[str, str] = dict(
+    zip(LEVELS, sns.color_palette("viridis_r", len(LEVELS)).as_hex(), strict=True)
+)
+SPLIT_ORDER = ("train", "validation", "test", "test_long")
+
+
+def use_book_style() -> None:
+    """Seaborn theme shared by every notebook."""
+    sns.set_theme(style="whitegrid", context="notebook")
+
+
+def plot_target_lengths(lengths: pd.DataFrame, title: str) -> plt.Figure:
+    """Distribution of target lengths (tokens) per explanation level; ``lengths`` from ``data.token_lengths``."""
+    targets = lengths[lengths["field"] != "source"]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    sns.boxplot(
+        data=targets,
+        x="tokens",
+        y="field",
+        hue="field",
+        palette=LEVEL_COLORS,
+        order=LEVELS,
+        legend=False,
+        ax=ax,
+    )
+    ax.set(xlabel="target length (tokens)", ylabel="explanation level", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_source_lengths(lengths: pd.DataFrame, title: str) -> plt.Figure:
+    """Histogram of expression lengths (tokens) per split: the train range and the longer test range."""
+    sources = lengths[lengths["field"] == "source"]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    order = [s for s in SPLIT_ORDER if s in set(sources["split"])]
+    sns.histplot(
+        data=sources,
+        x="tokens",
+        hue="split",
+        hue_order=order,
+        element="step",
+        stat="density",
+        common_norm=False,
+        discrete=True,
+        ax=ax,
+    )
+    ax.set(xlabel="expression length (tokens)", ylabel="density", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_label_distribution(labels: pd.DataFrame, title: str) -> plt.Figure:
+    """Share of each answer per task (train split); chance is 1/modulus."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    sns.barplot(data=labels, x="answer", y="share", hue="task", ax=ax)
+    modulus = labels["answer"].max() + 1
+    ax.axhline(
+        1 / modulus, color="black", linestyle="--", linewidth=1, label=f"uniform (1/{modulus})"
+    )
+    ax.set(xlabel="answer", ylabel="share of training examples", title=title)
+    ax.legend()
+    fig.tight_layout()
+    return fig

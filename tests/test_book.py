@@ -1,0 +1,108 @@
+"""Every notebook runs through papermill with the smoke profile, and the book builds with -W."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from explain_utils.run_book import load_params, params_for, run_notebook, toc_notebooks
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smoke_book(repo, tmp_path_factory) -> Path:
+    """A copy of the book whose notebooks were executed with the smoke profile."""
+    root = tmp_path_factory.mktemp("book")
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(repo / name, root / name)
+    for folder in ("book", "notebooks"):
+        shutil.copytree(
+            repo / folder,
+            root / folder,
+            ignore=shutil.ignore_patterns("_smoke", ".ipynb_checkpoints"),
+        )
+    data_dir = root / "data"
+    for nb in toc_notebooks(root):
+        params = {"profile": "smoke", "output_dir": str(data_dir), "data_dir": str(data_dir)}
+        run_notebook(nb, params)
+    return root
+
+
+def test_toc_lists_the_five_notebooks_in_order(repo):
+    names = [nb.stem for nb in toc_notebooks(repo)]
+    assert names == [
+        "01_data_generation",
+        "02_fine_tuning",
+        "03_data_efficiency",
+        "04_length_generalization",
+        "05_prompt_loss_ablation",
+    ]
+
+
+def test_every_notebook_has_a_parameters_cell(repo):
+    for nb_path in toc_notebooks(repo):
+        nb = nbformat.read(nb_path, as_version=4)
+        assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), nb_path.name
+
+
+def test_smoke_run_writes_data_and_hides_injected_parameters(smoke_book):
+    assert (smoke_book / "data" / "listops" / "train.parquet").exists()
+    assert (smoke_book / "data" / "modular_sum" / "data_card.json").exists()
+    nb = nbformat.read(smoke_book / "notebooks" / "01_data_generation.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "hide-cell" in injected[0].metadata["tags"]
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
+    assert not errors
+
+
+def test_bad_parameter_fails_fast_and_leaves_notebook_untouched(repo, tmp_path):
+    import papermill
+
+    nb = tmp_path / "01.ipynb"
+    shutil.copy(repo / "notebooks" / "01_data_generation.ipynb", nb)
+    before = nb.read_bytes()
+    with pytest.raises(papermill.PapermillExecutionError, match="profile must be one of"):
+        run_notebook(nb, {"profile": "fast", "output_dir": str(tmp_path / "data")})
+    assert nb.read_bytes() == before
+    assert not (tmp_path / "data").exists()
+
+
+def test_params_file_sections(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("seed: 3\n01_data_generation:\n  modulus: 30\n")
+    params = load_params(f)
+    names = {"01_data_generation", "02_fine_tuning"}
+    assert params_for(Path("01_data_generation.ipynb"), params, names) == {"seed": 3, "modulus": 30}
+    assert params_for(Path("02_fine_tuning.ipynb"), params, names) == {"seed": 3}
+    with pytest.raises(FileNotFoundError, match="--params"):
+        load_params(tmp_path / "missing.yaml")
+
+
+def test_book_builds_with_warnings_as_errors(smoke_book):
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "jupyter-book"),
+            "build",
+            str(smoke_book),
+            "-W",
+            "-n",
+            "--keep-going",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    html = smoke_book / "_build" / "html"
+    assert (html / "notebooks" / "01_data_generation.html").exists()
+    page = (html / "notebooks" / "01_data_generation.html").read_text()
+    assert "answer 9" in page  # the four-levels table rendered
