@@ -56,6 +56,7 @@ def plot_source_lengths(lengths: pd.DataFrame, title: str) -> plt.Figure:
         ax=ax,
     )
     ax.set(xlabel="expression length (tokens)", ylabel="density", title=title)
+    sns.move_legend(ax, "upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     fig.tight_layout()
     return fig
 
@@ -69,6 +70,6 @@ def plot_label_distribution(labels: pd.DataFrame, title: str) -> plt.Figure:
         1 / modulus, color="black", linestyle="--", linewidth=1, label=f"uniform (1/{modulus})"
     )
     ax.set(xlabel="answer", ylabel="share of training examples", title=title)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     fig.tight_layout()
     return fig

@@ -16,6 +16,7 @@ kept under ``_build/failed/``) and leaves the other notebooks and their cached r
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -30,6 +31,9 @@ from explain_utils.profiles import DEFAULT_PROFILE, check_profile
 from explain_utils.storage import atomic_write
 
 KERNEL = "python3"
+# Progress bars help in JupyterLab but fill a papermill-run notebook (and so the book) with
+# hundreds of stderr lines: turn them off in the kernels papermill starts.
+QUIET_PROGRESS = {"TQDM_DISABLE": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
 
 
 def toc_notebooks(book_root: Path) -> list[Path]:
@@ -91,6 +95,8 @@ def hide_injected_parameters(path: Path) -> None:
 def run_notebook(notebook: Path, parameters: dict[str, Any], output: Path | None = None) -> float:
     """Execute ``notebook`` with papermill into ``output`` (default: in place); return seconds taken."""
     output = output or notebook
+    for key, value in QUIET_PROGRESS.items():
+        os.environ.setdefault(key, value)
     start = time.perf_counter()
     failed_copy = notebook.parent.parent / "_build" / "failed" / notebook.name
 
