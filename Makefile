@@ -11,7 +11,7 @@ PROFILE ?= quick
 PARAMS ?=
 RUN_ARGS = --profile $(PROFILE) $(if $(PARAMS),--params $(PARAMS),)
 
-.PHONY: install book notebooks html test lint format bench lab clean
+.PHONY: install browser book notebooks html test lint format bench lab clean
 .DEFAULT_GOAL := book
 
 $(VENV)/.installed: pyproject.toml
@@ -39,7 +39,14 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: lint
+# The site test drives Debian's chromium through playwright (its own browser download can't run
+# offline); install it when we can (root + apt-get), else the test says how.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "chromium is not installed: install Debian's chromium package for the browser test"
+
+test: lint browser
 	$(PY) -m pytest
 
 bench: install

@@ -1,6 +1,11 @@
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+from explain_utils.run_book import run_notebook, toc_notebooks
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -17,3 +22,36 @@ def listops_sample() -> Path:
     if not path.exists():
         pytest.skip(f"{path} not found (../shared sits beside the checkout in CI)")
     return path
+
+
+@pytest.fixture(scope="session")
+def smoke_book(tmp_path_factory) -> Path:
+    """A copy of the book whose notebooks were executed with the smoke profile."""
+    root = tmp_path_factory.mktemp("book")
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(REPO / name, root / name)
+    for folder in ("book", "notebooks"):
+        shutil.copytree(
+            REPO / folder,
+            root / folder,
+            ignore=shutil.ignore_patterns("_smoke", ".ipynb_checkpoints"),
+        )
+    data_dir = root / "data"
+    for nb in toc_notebooks(root):
+        run_notebook(
+            nb, {"profile": "smoke", "output_dir": str(data_dir), "data_dir": str(data_dir)}
+        )
+    return root
+
+
+@pytest.fixture(scope="session")
+def built_site(smoke_book) -> Path:
+    """The smoke book built to HTML with warnings as errors; returns the html folder."""
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(smoke_book), "-W", "-n", "--keep-going"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return smoke_book / "_build" / "html"

@@ -1,8 +1,6 @@
 """Every notebook runs through papermill with the smoke profile, and the book builds with -W."""
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -11,25 +9,6 @@ import pytest
 from explain_utils.run_book import load_params, params_for, run_notebook, toc_notebooks
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def smoke_book(repo, tmp_path_factory) -> Path:
-    """A copy of the book whose notebooks were executed with the smoke profile."""
-    root = tmp_path_factory.mktemp("book")
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(repo / name, root / name)
-    for folder in ("book", "notebooks"):
-        shutil.copytree(
-            repo / folder,
-            root / folder,
-            ignore=shutil.ignore_patterns("_smoke", ".ipynb_checkpoints"),
-        )
-    data_dir = root / "data"
-    for nb in toc_notebooks(root):
-        params = {"profile": "smoke", "output_dir": str(data_dir), "data_dir": str(data_dir)}
-        run_notebook(nb, params)
-    return root
 
 
 def test_toc_lists_the_five_notebooks_in_order(repo):
@@ -88,21 +67,6 @@ def test_params_file_sections(tmp_path):
         load_params(tmp_path / "missing.yaml")
 
 
-def test_book_builds_with_warnings_as_errors(smoke_book):
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "jupyter-book"),
-            "build",
-            str(smoke_book),
-            "-W",
-            "-n",
-            "--keep-going",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    html = smoke_book / "_build" / "html"
-    assert (html / "notebooks" / "01_data_generation.html").exists()
-    page = (html / "notebooks" / "01_data_generation.html").read_text()
+def test_book_builds_with_warnings_as_errors(built_site):
+    page = (built_site / "notebooks" / "01_data_generation.html").read_text()
     assert "answer 9" in page  # the four-levels table rendered
