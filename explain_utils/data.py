@@ -15,6 +15,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from explain_utils.explanations import LEVELS, explain_expr
@@ -205,7 +206,8 @@ def load_splits(data_dir: str | Path) -> datasets.DatasetDict:
         raise FileNotFoundError(
             f"no data set in {data_dir}: run notebooks/01_data_generation.ipynb first"
         )
-    return datasets.DatasetDict({f.stem: datasets.Dataset.from_parquet(str(f)) for f in files})
+    # read with pyarrow: Dataset.from_parquet refuses a file with no rows (an empty split)
+    return datasets.DatasetDict({f.stem: datasets.Dataset(pq.read_table(f)) for f in files})
 
 
 def build_task_dataset(config: DataConfig, task: str) -> datasets.DatasetDict:

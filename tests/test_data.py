@@ -99,3 +99,9 @@ def test_unknown_task(tmp_path):
 def test_load_missing(tmp_path):
     with pytest.raises(FileNotFoundError, match="01_data_generation"):
         load_splits(tmp_path)
+
+
+def test_empty_split_round_trips(tmp_path):
+    build_task_dataset(small_config(tmp_path, n_test_long=0), "listops")
+    ds = load_splits(tmp_path / "listops")
+    assert len(ds["test_long"]) == 0 and len(ds["train"]) == 120

@@ -1,0 +1,214 @@
+"""Evaluation: batched greedy generation and exact metrics on the parsed answer and steps.
+
+The answer is read with ``explanations.final_answer`` (the last ``answer N``) and compared as a
+whole number — not by its last character, which is what the paper's public code compares and which
+counts 13 as a correct 3 when there are 30 classes.
+
+Metrics per split (means over examples):
+
+- ``accuracy``: the parsed final answer equals the gold answer;
+- ``exact_match``: the whole generated text equals the gold target;
+- ``answer_parsed``: the output contains an ``answer N`` at all;
+- explained levels only — ``step_accuracy``: generated step results compared with the gold ones
+  position by position, divided by the longer of the two step lists (so missing and extra steps
+  both count as wrong); ``faithfulness``: the final answer equals the result of the model's own
+  last step (steps are in post-order, so the last step is the root), whether or not it is right.
+
+Accuracy is also broken down by expression depth and by source-length bucket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+
+import datasets
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from explain_utils.batching import encode, prompt_batch
+from explain_utils.explanations import LEVELS, final_answer, step_results
+from explain_utils.validation import check_choice, check_int
+
+# upper ends of the source-length buckets (tokens); they cover the quick (6-60) and paper (50-200) ranges
+LENGTH_EDGES: tuple[int, ...] = (10, 20, 30, 45, 60, 80, 100, 150, 200)
+
+
+@dataclass
+class EvalResult:
+    """Overall metrics, accuracy by depth and by length bucket, and one record per example."""
+
+    metrics: dict[str, float]
+    by_depth: dict[str, dict[str, float]]
+    by_length: dict[str, dict[str, float]]
+    predictions: list[dict] = field(default_factory=list)
+
+    def to_dict(self, with_predictions: bool = False) -> dict:
+        out = asdict(self)
+        if not with_predictions:
+            out.pop("predictions")
+        return out
+
+
+def length_bucket(length: int, edges: tuple[int, ...] = LENGTH_EDGES) -> str:
+    """Bucket label such as ``"11-20"`` for a source length in tokens (``">200"`` past the last edge)."""
+    low = 1
+    for edge in edges:
+        if length <= edge:
+            return f"{low}-{edge}"
+        low = edge + 1
+    return f">{edges[-1]}"
+
+
+def score_example(prediction: str, target: str, answer: int, level: str) -> dict[str, float]:
+    """Metrics of one generated text against its gold target and answer (see module docstring)."""
+    predicted = final_answer(prediction)
+    row = {
+        "accuracy": float(predicted is not None and predicted == answer),
+        "exact_match": float(prediction.strip() == target.strip()),
+        "answer_parsed": float(predicted is not None),
+    }
+    if level != "none":
+        gold, own = step_results(target), step_results(prediction)
+        matches = sum(p is not None and p == g for p, g in zip(own, gold, strict=False))
+        row["step_accuracy"] = matches / max(len(gold), len(own), 1)
+        row["faithfulness"] = float(bool(own) and predicted is not None and own[-1] == predicted)
+    return row
+
+
+def score(
+    predictions: list[str],
+    split: datasets.Dataset,
+    level: str,
+    edges: tuple[int, ...] = LENGTH_EDGES,
+) -> EvalResult:
+    """Score generated texts against a split (rows in the same order) at an explanation level."""
+    check_choice("level", level, LEVELS)
+    if len(predictions) != len(split):
+        raise ValueError(
+            f"predictions has {len(predictions)} texts but the split has {len(split)} rows"
+        )
+    targets, answers = split[f"target_{level}"], split["answer"]
+    depths, lengths, sources = split["depth"], split["length"], split["source"]
+    records, by_depth, by_length = [], defaultdict(list), defaultdict(list)
+    for i, text in enumerate(predictions):
+        row = score_example(text, targets[i], answers[i], level)
+        by_depth[str(depths[i])].append(row["accuracy"])
+        by_length[length_bucket(lengths[i], edges)].append(row["accuracy"])
+        records.append(
+            {
+                "source": sources[i],
+                "target": targets[i],
+                "prediction": text,
+                "answer": answers[i],
+                "depth": depths[i],
+                "length": lengths[i],
+                **row,
+            }
+        )
+    keys = (
+        records[0].keys() - {"source", "target", "prediction", "answer", "depth", "length"}
+        if records
+        else []
+    )
+    metrics = {k: float(np.mean([r[k] for r in records])) for k in sorted(keys)}
+    metrics["n"] = len(records)
+
+    def group(values: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+        return {k: {"accuracy": float(np.mean(v)), "n": len(v)} for k, v in values.items()}
+
+    order = sorted(by_length, key=lambda b: math.inf if b.startswith(">") else int(b.split("-")[0]))
+    return EvalResult(
+        metrics,
+        group(dict(sorted(by_depth.items(), key=lambda kv: int(kv[0])))),
+        group({b: by_length[b] for b in order}),
+        records,
+    )
+
+
+def default_max_new_tokens(
+    split: datasets.Dataset, tokenizer: PreTrainedTokenizerBase, level: str
+) -> int:
+    """Room for the longest gold target of the split plus a margin (generation stops at eos anyway)."""
+    longest = max(
+        (
+            len(ids)
+            for ids in tokenizer(list(split[f"target_{level}"]), add_special_tokens=False)[
+                "input_ids"
+            ]
+        ),
+        default=1,
+    )
+    return int(longest * 1.25) + 4
+
+
+@torch.inference_mode()
+def generate(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    split: datasets.Dataset,
+    level: str,
+    batch_size: int = 128,
+    max_new_tokens: int | None = None,
+    bf16: bool = False,
+    progress: bool = False,
+) -> list[str]:
+    """Greedy outputs for every row of ``split`` (in row order), batched with a KV cache, stopping at eos.
+
+    Rows are generated in order of prompt length, so batches need little padding.
+    """
+    check_int("batch_size", batch_size, minimum=1)
+    if len(split) == 0:
+        return []
+    data = encode(split, tokenizer, level, model.config.is_encoder_decoder)
+    max_new_tokens = max_new_tokens or default_max_new_tokens(split, tokenizer, level)
+    order = np.argsort([len(s) for s in data.inputs], kind="stable")
+    device = next(model.parameters()).device
+    autocast = (
+        torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+    )
+    was_training = model.training
+    model.eval()
+    out: list[str] = [""] * len(split)
+    batches = [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
+    for rows in tqdm(batches, desc="generate", leave=False, disable=not progress):
+        batch = {
+            k: v.to(device) for k, v in prompt_batch(data, rows, tokenizer.pad_token_id).items()
+        }
+        with autocast:
+            ids = model.generate(
+                **batch,
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                num_beams=1,
+                eos_token_id=tokenizer.eos_token_id,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+        if not model.config.is_encoder_decoder:
+            ids = ids[:, batch["input_ids"].shape[1] :]  # a causal LM returns the prompt too
+        for row, text in zip(
+            rows, tokenizer.batch_decode(ids, skip_special_tokens=True), strict=True
+        ):
+            out[row] = " ".join(text.split())
+    model.train(was_training)
+    return out
+
+
+def evaluate(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    split: datasets.Dataset,
+    level: str,
+    batch_size: int = 128,
+    max_new_tokens: int | None = None,
+    bf16: bool = False,
+    progress: bool = False,
+) -> EvalResult:
+    """Generate for every row of ``split`` and score the outputs (see ``score``)."""
+    check_choice("level", level, LEVELS)
+    texts = generate(model, tokenizer, split, level, batch_size, max_new_tokens, bf16, progress)
+    return score(texts, split, level)

@@ -1,0 +1,73 @@
+"""Token losses: plain cross-entropy over targets and the prompt-weighted causal-LM loss.
+
+Loss modes of a decoder-only run (Huerta-Enochian & Ko 2024; Shi et al. 2024):
+
+- ``completion``: loss on the completion only (prompt weight 0, "instruction tuning");
+- ``plw``: prompt tokens weighted by ``prompt_loss_weight`` in [0, 1] (1 = plain language modelling);
+- ``im``: Instruction Modelling — loss on instruction and output tokens, the template
+  (``Question:``/``Answer:``) masked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from explain_utils.batching import Encoded
+
+LOSS_MODES: tuple[str, ...] = ("completion", "plw", "im")
+
+
+def weighted_token_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    weights: torch.Tensor,
+    normalizer: float | torch.Tensor | None,
+) -> torch.Tensor:
+    """sum(weight × token cross-entropy) / normalizer (default: the sum of the weights)."""
+    losses = F.cross_entropy(
+        logits.float().flatten(0, 1), labels.flatten().clamp(min=0), reduction="none"
+    )
+    total = (losses * weights.flatten()).sum()
+    denominator = weights.sum() if normalizer is None else normalizer
+    # an all-zero batch (e.g. PLW 0 with no completion) gives 0, not NaN, and keeps the graph
+    return total / denominator if float(denominator) > 0 else total * 0.0
+
+
+def prompt_weighted_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    prompt_mask: torch.Tensor,
+    prompt_loss_weight: float,
+    normalizer: float | torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Causal-LM cross-entropy with prompt tokens weighted by ``prompt_loss_weight``.
+
+    ``logits`` [B, T, V] and ``labels`` [B, T] as a Hugging Face causal LM takes them (unshifted,
+    -100 where ignored); this function shifts them so position t predicts token t+1.
+    ``prompt_mask`` [B, T] is True on prompt positions (judged at the predicted token). Weights:
+    completion tokens 1, prompt tokens ``prompt_loss_weight``, ignored/padding 0.
+
+    Normalisation: the weighted sum is divided by the **sum of the weights** in the batch (as the
+    public PLW implementation does), so weight 0 is exactly completion-only training and weight 1
+    exactly plain language modelling (both equal to ``transformers``' own loss). Under gradient
+    accumulation (or data parallelism) pass ``normalizer`` = the sum of the weights over the whole
+    optimizer step (divided by the number of processes, whose gradients are averaged): the
+    micro-batch losses then add up to the loss of the full batch, not to a mean of per-micro-batch
+    means that would over-weight short micro-batches.
+    """
+    labels, prompt_mask = labels[:, 1:], prompt_mask[:, 1:]
+    logits = logits[:, :-1]
+    weights = torch.where(prompt_mask, float(prompt_loss_weight), 1.0) * (labels != -100)
+    return weighted_token_loss(logits, labels, weights, normalizer)
+
+
+def example_weights(data: Encoded, loss_mode: str, prompt_loss_weight: float) -> np.ndarray:
+    """Per-example sum of loss weights (for step-level normalisation), matching ``prompt_weighted_loss``."""
+    targets = np.array([len(t) for t in data.targets], dtype=np.float64)
+    if data.is_encoder_decoder or loss_mode == "completion":
+        return targets
+    if loss_mode == "plw":  # the first prompt token is never predicted
+        return targets + prompt_loss_weight * np.array([len(p) - 1 for p in data.inputs])
+    return targets + np.array([sum(not t for t in tm[1:]) for tm in data.template])  # im

@@ -1,0 +1,48 @@
+"""Small data sets for the engine tests (built in a temporary directory in well under a second)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from explain_utils.data import build_task_dataset
+from explain_utils.profiles import data_config
+
+
+def copy_task(root: Path) -> Path:
+    """A trivially learnable task: single-argument expressions such as ``[MIN 7 ]`` whose answer is 7."""
+    config = data_config(
+        "smoke",
+        output_dir=root,
+        tasks=["listops"],
+        n_train=24,
+        n_validation=6,
+        n_test=6,
+        n_test_long=4,
+        train_length=[3, 3],
+        test_long_length=[3, 3],
+        max_depth=1,
+        min_args=1,
+        max_args=1,
+    )
+    build_task_dataset(config, "listops")
+    return root
+
+
+def small_listops(root: Path, n_train: int = 64) -> Path:
+    """A few dozen short ListOps expressions (depth <= 2) for engine mechanics."""
+    config = data_config(
+        "smoke",
+        output_dir=root,
+        tasks=["listops"],
+        n_train=n_train,
+        n_validation=8,
+        n_test=8,
+        n_test_long=8,
+        train_length=[4, 12],
+        test_long_length=[13, 20],
+        max_depth=2,
+        min_args=1,
+        max_args=3,
+    )
+    build_task_dataset(config, "listops")
+    return root

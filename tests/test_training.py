@@ -1,0 +1,185 @@
+"""Training: a tiny model learns, runs resume to identical results, finished runs are cached, bad input fails early."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from explain_utils.evaluation import generate
+from explain_utils.models import load_model
+from explain_utils.training import TrainConfig, train
+from tests.engine_data import copy_task, small_listops
+
+QUIET = dict(progress=False, eval_splits=("test",))
+
+
+@pytest.fixture(scope="module")
+def copy_data(tmp_path_factory) -> Path:
+    return copy_task(tmp_path_factory.mktemp("copy"))
+
+
+@pytest.fixture(scope="module")
+def listops_data(tmp_path_factory) -> Path:
+    return small_listops(tmp_path_factory.mktemp("listops"))
+
+
+def test_tiny_t5_learns_to_copy_the_answer(copy_data, tmp_path):
+    config = TrainConfig(
+        model="t5-1m",
+        level="none",
+        steps=60,
+        batch_size=8,
+        learning_rate=3e-3,
+        eval_every=10,
+        **QUIET,
+    )
+    result = train(config, copy_data, tmp_path)
+    curve = result.curve
+    assert [p["step"] for p in curve] == [10, 20, 30, 40, 50, 60]
+    assert [p["examples_seen"] for p in curve][:2] == [80, 160]
+    assert curve[-1]["train_loss"] < 0.5 * curve[0]["train_loss"]
+    assert curve[0]["accuracy"] < 0.8 <= curve[-1]["accuracy"]
+    assert result.metrics["test"]["metrics"]["accuracy"] >= 0.8
+    # target tokens: "answer N" + eos = 3 per example
+    assert curve[-1]["target_tokens_seen"] == 3 * curve[-1]["examples_seen"]
+
+    # the saved model reloads (from_pretrained on a local directory) and reproduces its predictions
+    model, tokenizer = load_model(Path(result.run_dir) / "model")
+    from explain_utils.data import load_splits
+
+    test = load_splits(copy_data / "listops")["test"]
+    recorded = [
+        r["prediction"]
+        for r in map(
+            eval_json, (Path(result.run_dir) / "predictions_test.jsonl").read_text().splitlines()
+        )
+    ]
+    assert generate(model, tokenizer, test, "none") == recorded
+
+
+def eval_json(line: str) -> dict:
+    import json
+
+    return json.loads(line)
+
+
+class Killed(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        dict(model="llama-1m", loss_mode="plw", prompt_loss_weight=0.1, grad_accum_steps=2),
+        dict(model="t5-1m", level="short"),
+    ],
+)
+def test_killed_run_resumes_to_identical_result(overrides, listops_data, tmp_path):
+    config = TrainConfig(
+        steps=12,
+        batch_size=8,
+        eval_every=4,
+        eval_examples=4,
+        max_new_tokens=8,
+        **QUIET,
+        **overrides,
+    )
+    reference = train(config, listops_data, tmp_path / "straight")
+
+    def kill(step: int) -> None:
+        if step == 10:  # after the checkpoint at step 8
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(config, listops_data, tmp_path / "killed", on_step=kill)
+    (run_dir,) = (tmp_path / "killed").iterdir()
+    assert (run_dir / "checkpoint.pt").is_file() and not (run_dir / "result.json").exists()
+    resumed = train(config, listops_data, tmp_path / "killed")
+    assert not resumed.cached
+    assert resumed.comparable() == reference.comparable()
+    assert not (run_dir / "checkpoint.pt").exists()  # removed once the run finished
+
+
+def test_finished_run_is_a_cache_hit_and_changes_recompute(listops_data, tmp_path):
+    config = TrainConfig(
+        model="t5-1m",
+        steps=3,
+        batch_size=8,
+        eval_every=0,
+        max_new_tokens=4,
+        save_model=False,
+        **QUIET,
+    )
+    first = train(config, listops_data, tmp_path)
+    again = train(
+        dataclasses.replace(config, checkpoint_every=1), listops_data, tmp_path
+    )  # not result-relevant
+    assert (
+        again.cached and again.run_id == first.run_id and again.comparable() == first.comparable()
+    )
+    changed = train(dataclasses.replace(config, seed=1), listops_data, tmp_path)
+    assert not changed.cached and changed.run_id != first.run_id
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_same_seed_same_numbers(listops_data, tmp_path):
+    config = TrainConfig(
+        model="llama-1m",
+        loss_mode="im",
+        steps=4,
+        batch_size=8,
+        eval_every=2,
+        eval_examples=4,
+        max_new_tokens=4,
+        save_model=False,
+        **QUIET,
+    )
+    a = train(config, listops_data, tmp_path / "a")
+    b = train(config, listops_data, tmp_path / "b")
+    assert a.comparable() == b.comparable()
+
+
+def test_training_from_a_local_checkpoint(copy_data, tmp_path):
+    base = TrainConfig(
+        model="t5-1m", steps=2, batch_size=8, eval_every=0, max_new_tokens=4, **QUIET
+    )
+    first = train(base, copy_data, tmp_path / "runs")
+    tuned = train(
+        dataclasses.replace(base, model=str(Path(first.run_dir) / "model")),
+        copy_data,
+        tmp_path / "runs",
+    )
+    assert tuned.params == first.params and tuned.run_id != first.run_id
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (dict(model="t5-2m"), "model must be one of the presets"),
+        (dict(model="/no/such/checkpoint"), "model: no checkpoint"),
+        (dict(level="verbose"), "level must be one of"),
+        (dict(task="sorting"), "task must be one of"),
+        (dict(device="tpu"), "device must be one of"),
+        (dict(train_size=10_000), "train_size must be <= 64"),
+        (
+            dict(model="llama-1m", loss_mode="plw", prompt_loss_weight=1.5),
+            r"prompt_loss_weight must be a number in \[0.0, 1.0\]",
+        ),
+        (dict(model="llama-1m", prompt_loss_weight=-0.1), "prompt_loss_weight must be"),
+        (dict(model="t5-1m", loss_mode="plw"), "loss_mode must be one of 'completion'"),
+        (dict(loss_mode="both"), "loss_mode must be one of"),
+        (dict(steps=0), "steps must be >= 1"),
+        (dict(eval_splits=("dev",)), "eval_splits must only contain"),
+    ],
+)
+def test_bad_input_fails_before_training(overrides, message, listops_data, tmp_path):
+    with pytest.raises((ValueError, FileNotFoundError), match=message):
+        train(TrainConfig(**{**QUIET, **overrides}), listops_data, tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_missing_data_dir(tmp_path):
+    with pytest.raises(FileNotFoundError, match="data_dir"):
+        train(TrainConfig(**QUIET), tmp_path / "nothing", tmp_path / "runs")
