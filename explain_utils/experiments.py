@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from explain_utils.profiles import ExperimentConfig
 from explain_utils.runs import RunResult
 from explain_utils.training import TrainConfig, train
 
@@ -68,3 +69,50 @@ def run_grid(
                 results[futures[future]] = future.result()
                 bar.update()
     return results  # type: ignore[return-value]
+
+
+def fine_tuning_grid(config: ExperimentConfig) -> list[TrainConfig]:
+    """Chapter 2's runs (reused by chapters 3 and 4): ListOps models x levels x seeds, then the modular sum."""
+    common = _common(config, train_size=max(config.train_sizes))
+    listops = [
+        TrainConfig(model=m, task="listops", level=lv, seed=s, **common)
+        for m in config.models
+        for lv in config.levels
+        for s in config.seeds
+    ]
+    modsum = [
+        TrainConfig(model=m, task="modular_sum", level=lv, seed=s, **common)
+        for m in config.modsum_models
+        for lv in config.modsum_levels
+        for s in config.seeds
+    ]
+    return listops + modsum
+
+
+def data_efficiency_grid(config: ExperimentConfig) -> list[TrainConfig]:
+    """Chapter 3's runs: the smallest model at every train size x level x seed (same steps for all)."""
+    return [
+        TrainConfig(
+            model=config.models[0],
+            task="listops",
+            level=lv,
+            seed=s,
+            **_common(config, train_size=n),
+        )
+        for n in config.train_sizes
+        for lv in config.levels
+        for s in config.seeds
+    ]
+
+
+def _common(config: ExperimentConfig, train_size: int) -> dict:
+    return dict(
+        train_size=train_size,
+        steps=config.steps,
+        batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        eval_every=config.eval_every,
+        eval_examples=config.eval_examples,
+        eval_splits=("test", "test_long"),
+        save_model=False,
+    )

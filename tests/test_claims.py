@@ -1,0 +1,172 @@
+"""Claims are computed from tidy rows: synthetic frames where the answer is known."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from explain_utils.claims import (
+    check_c1,
+    check_c2,
+    check_c3,
+    check_c4,
+    check_c5,
+    check_c6,
+    claims_table,
+    steps_to_threshold,
+)
+
+
+def final_rows(acc: dict, task="listops", split="test", key="params"):
+    rows = []
+    for (group, level), values in acc.items():
+        for seed, v in enumerate(values):
+            rows.append(
+                {
+                    "model": f"m{group}",
+                    "params": group if key == "params" else 1,
+                    "train_size": group if key == "train_size" else 10,
+                    "task": task,
+                    "level": level,
+                    "seed": seed,
+                    "stage": "final",
+                    "split": split,
+                    "depth": "all",
+                    "length_bucket": "all",
+                    "step": 100,
+                    "metric": "accuracy",
+                    "value": v,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_c1_holds_and_fails():
+    good = final_rows({(1, "none"): [0.3, 0.32, 0.31], (1, "long"): [0.6, 0.62, 0.61]})
+    assert check_c1(good).holds is True
+    bad = final_rows({(1, "none"): [0.3, 0.32, 0.31], (1, "long"): [0.4, 0.42, 0.41]})
+    claim = check_c1(bad)
+    assert claim.holds is False and "+10.0 points" in claim.ours
+
+
+def test_c2_compares_smallest_and_largest():
+    frame = final_rows(
+        {
+            (1, "short"): [0.4] * 3,
+            (1, "long"): [0.7] * 3,
+            (9, "short"): [0.8] * 3,
+            (9, "long"): [0.85] * 3,
+        }
+    )
+    assert check_c2(frame).holds is True
+    frame = final_rows(
+        {
+            (1, "short"): [0.4] * 3,
+            (1, "long"): [0.45] * 3,
+            (9, "short"): [0.5] * 3,
+            (9, "long"): [0.85] * 3,
+        }
+    )
+    assert check_c2(frame).holds is False
+
+
+def test_c3_chance_and_best():
+    frame = final_rows(
+        {(1, "none"): [0.11, 0.09, 0.1], (1, "long"): [0.8, 0.75, 0.77]}, task="modular_sum"
+    )
+    assert check_c3(frame, modulus=10).holds is True
+    frame = final_rows(
+        {(1, "none"): [0.3, 0.3, 0.3], (1, "long"): [0.8, 0.75, 0.77]}, task="modular_sum"
+    )
+    assert check_c3(frame, modulus=10).holds is False
+
+
+def test_c4_uses_smallest_train_size():
+    frame = final_rows(
+        {
+            (250, "none"): [0.2] * 3,
+            (250, "medium"): [0.4] * 3,
+            (4000, "none"): [0.5] * 3,
+            (4000, "medium"): [0.5] * 3,
+        },
+        key="train_size",
+    )
+    assert check_c4(frame).holds is True
+
+
+def test_c5_needs_separated_intervals():
+    apart = final_rows(
+        {(1, "none"): [0.2, 0.22, 0.21], (1, "medium"): [0.5, 0.52, 0.51]}, split="test_long"
+    )
+    assert check_c5(apart).holds is True
+    overlapping = final_rows(
+        {(1, "none"): [0.2, 0.4, 0.3], (1, "medium"): [0.25, 0.45, 0.35]}, split="test_long"
+    )
+    assert check_c5(overlapping).holds is False
+
+
+def curve(level, steps_values, seed=0):
+    return [
+        {
+            "model": "m",
+            "params": 1,
+            "task": "listops",
+            "level": level,
+            "seed": seed,
+            "stage": "curve",
+            "split": "validation",
+            "depth": "all",
+            "length_bucket": "all",
+            "step": s,
+            "metric": "accuracy",
+            "value": v,
+        }
+        for s, v in steps_values
+    ]
+
+
+def test_c6_steps_to_threshold_order():
+    rows = (
+        curve("long", [(100, 0.6)])
+        + curve("medium", [(100, 0.3), (200, 0.6)])
+        + curve("short", [(100, 0.2), (200, 0.3)])
+    )
+    frame = pd.DataFrame(rows)
+    steps = steps_to_threshold(frame, 0.5).set_index("level")["steps_to_threshold"]
+    assert steps["long"] == 100 and steps["medium"] == 200 and math.isinf(steps["short"])
+    assert check_c6(frame, 0.5).holds is True
+    rows = (
+        curve("long", [(100, 0.3), (200, 0.6)])
+        + curve("medium", [(100, 0.6)])
+        + curve("short", [(100, 0.6)])
+    )
+    assert check_c6(pd.DataFrame(rows), 0.5).holds is False
+
+
+def test_missing_levels_are_not_measured():
+    frame = final_rows({(1, "none"): [0.3] * 3})
+    table = claims_table([check_c1(frame), check_c2(frame)])
+    assert list(table["holds"]) == ["not measured", "not measured"]
+
+
+@pytest.mark.parametrize("check", [check_c1, check_c2, check_c4, check_c5])
+def test_empty_frame(check):
+    empty = final_rows({})
+    empty = pd.DataFrame(
+        columns=[
+            "model",
+            "params",
+            "train_size",
+            "task",
+            "level",
+            "seed",
+            "stage",
+            "split",
+            "depth",
+            "length_bucket",
+            "step",
+            "metric",
+            "value",
+        ]
+    )
+    assert check(empty).holds is None
