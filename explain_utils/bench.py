@@ -74,6 +74,8 @@ def _torch_loop(model, batches: list[dict[str, torch.Tensor]], lr: float) -> flo
     clock = _StepClock()
     for step, batch in enumerate(batches, start=1):
         model(**batch).loss.backward()
+        # the same maths as the engine (and Seq2SeqTrainer's default): clip at norm 1.0
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0, foreach=True)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         clock(step)
