@@ -89,22 +89,28 @@ def _best_explained(table: pd.DataFrame, **where) -> pd.Series | None:
     return None if rows.empty else rows.sort_values("mean").iloc[-1]
 
 
+def _none_and_best(
+    frame: pd.DataFrame, group: str, pick: str, split: str = "test", task: str = "listops"
+) -> tuple[pd.Series, pd.Series] | None:
+    """Mean accuracy of ``none`` and of the best explained level at the smallest or largest ``group``."""
+    table = accuracy_table(frame, [group, "level"], split=split, task=task)
+    if table.empty:
+        return None
+    at = table[group].min() if pick == "smallest" else table[group].max()
+    none, best = _cell(table, level="none", **{group: at}), _best_explained(table, **{group: at})
+    return None if none is None or best is None else (none, best)
+
+
 def _missing(cid: str) -> Claim:
     return Claim(cid, STATEMENTS[cid], PAPER[cid], "not in this run's grid", None)
 
 
 def check_c1(frame: pd.DataFrame) -> Claim:
     """Smallest model: best level vs none."""
-    table = accuracy_table(frame, ["params", "level"])
-    if table.empty:
+    pair = _none_and_best(frame, "params", "smallest")
+    if pair is None:
         return _missing("C1")
-    smallest = table["params"].min()
-    none, best = (
-        _cell(table, params=smallest, level="none"),
-        _best_explained(table, params=smallest),
-    )
-    if none is None or best is None:
-        return _missing("C1")
+    none, best = pair
     gain = best["mean"] - none["mean"]
     ours = f"none {_with_ci(none)}, {best['level']} {_with_ci(best)} ({100 * gain:+.1f} points)"
     return Claim("C1", STATEMENTS["C1"], PAPER["C1"], ours, bool(gain >= 0.15))
@@ -132,16 +138,10 @@ def check_c2(frame: pd.DataFrame) -> Claim:
 
 def check_c3(frame: pd.DataFrame, modulus: int) -> Claim:
     """Modular sum: none near chance, best level high."""
-    table = accuracy_table(frame, ["params", "level"], task="modular_sum")
-    if table.empty:
+    pair = _none_and_best(frame, "params", "smallest", task="modular_sum")
+    if pair is None:
         return _missing("C3")
-    smallest = table["params"].min()
-    none, best = (
-        _cell(table, params=smallest, level="none"),
-        _best_explained(table, params=smallest),
-    )
-    if none is None or best is None:
-        return _missing("C3")
+    none, best = pair
     chance = 1 / modulus
     ours = f"chance {_pct(chance)}; none {_with_ci(none)}, {best['level']} {_with_ci(best)}"
     return Claim(
@@ -155,16 +155,11 @@ def check_c3(frame: pd.DataFrame, modulus: int) -> Claim:
 
 def check_c4(frame: pd.DataFrame) -> Claim:
     """Smallest train size: best explained vs none."""
-    table = accuracy_table(frame, ["train_size", "level"])
-    if table.empty:
+    pair = _none_and_best(frame, "train_size", "smallest")
+    if pair is None:
         return _missing("C4")
-    smallest = table["train_size"].min()
-    none, best = (
-        _cell(table, train_size=smallest, level="none"),
-        _best_explained(table, train_size=smallest),
-    )
-    if none is None or best is None:
-        return _missing("C4")
+    none, best = pair
+    smallest = none["train_size"]
     gain = best["mean"] - none["mean"]
     ours = f"{smallest} examples: none {_with_ci(none)}, {best['level']} {_with_ci(best)} ({100 * gain:+.1f} points)"
     return Claim("C4", STATEMENTS["C4"], PAPER["C4"], ours, bool(gain >= 0.15))
@@ -172,13 +167,10 @@ def check_c4(frame: pd.DataFrame) -> Claim:
 
 def check_c5(frame: pd.DataFrame) -> Claim:
     """Longer test bucket (split ``test_long``): best explained vs none, CIs apart. Largest model, as in the paper."""
-    table = accuracy_table(frame, ["params", "level"], split="test_long")
-    if table.empty:
+    pair = _none_and_best(frame, "params", "largest", split="test_long")
+    if pair is None:
         return _missing("C5")
-    largest = table["params"].max()
-    none, best = _cell(table, params=largest, level="none"), _best_explained(table, params=largest)
-    if none is None or best is None:
-        return _missing("C5")
+    none, best = pair
     apart = bool(best["ci_low"] > none["ci_high"]) if not math.isnan(best["ci_low"]) else False
     ours = f"largest model on test_long: none {_with_ci(none)}, {best['level']} {_with_ci(best)}"
     return Claim("C5", STATEMENTS["C5"], PAPER["C5"], ours, apart)
