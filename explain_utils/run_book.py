@@ -87,8 +87,11 @@ def hide_injected_parameters(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
-        if "injected-parameters" in tags and "hide-cell" not in tags:
-            tags.append("hide-cell")
+        if "injected-parameters" in tags:
+            if "hide-cell" not in tags:
+                tags.append("hide-cell")
+            # papermill ends the cell with a blank line, which `ruff format --check` rejects
+            cell.source = cell.source.rstrip()
     nbformat.write(nb, path)
 
 

@@ -77,9 +77,8 @@ class TrainConfig:
     warmup_ratio: float = 0.05
     max_grad_norm: float = 1.0
     seed: int = 0
-    loss_mode: str = (
-        "completion"  # decoder-only: completion | plw | im; encoder-decoder: completion
-    )
+    # decoder-only: completion | plw | im; encoder-decoder: completion
+    loss_mode: str = "completion"
     prompt_loss_weight: float = 0.0  # weight of prompt tokens in "plw" mode, in [0, 1]
     eval_every: int = 250  # steps between learning-curve points (0 = only at the end)
     eval_examples: int = 200  # validation rows per learning-curve point

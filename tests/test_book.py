@@ -34,6 +34,7 @@ def test_smoke_run_writes_data_and_hides_injected_parameters(smoke_book):
     nb = nbformat.read(smoke_book / "notebooks" / "01_data_generation.ipynb", as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "hide-cell" in injected[0].metadata["tags"]
+    assert injected[0].source == injected[0].source.rstrip()  # so `ruff format --check` passes
     errors = [
         o
         for c in nb.cells
