@@ -17,6 +17,8 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from explain_utils.explanations import LEVELS
+from explain_utils.models import PRESETS
 from explain_utils.profiles import ExperimentConfig
 from explain_utils.runs import RunResult
 from explain_utils.training import TrainConfig, train
@@ -27,6 +29,12 @@ def default_workers() -> int:
     return max(
         1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     )
+
+
+def _cost(config: TrainConfig) -> tuple[int, int, int]:
+    """A rough ordering of run time: model size (preset order), target length (level), steps."""
+    size = PRESETS.index(config.model) % 3 if config.model in PRESETS else 3
+    return size, LEVELS.index(config.level), config.steps
 
 
 def _init_worker(threads: int) -> None:
@@ -62,8 +70,13 @@ def run_grid(
         with concurrent.futures.ProcessPoolExecutor(
             workers, mp_context=context, initializer=_init_worker, initargs=(threads,)
         ) as pool:
+            # longest runs first, so the last core is not left idle at the end (a grid's tail
+            # otherwise runs on one single-threaded worker while the other core waits)
+            slowest_first = sorted(
+                range(len(configs)), key=lambda i: _cost(configs[i]), reverse=True
+            )
             futures = {
-                pool.submit(_run_one, c, data_dir, runs_dir): i for i, c in enumerate(configs)
+                pool.submit(_run_one, configs[i], data_dir, runs_dir): i for i in slowest_first
             }
             for future in concurrent.futures.as_completed(futures):
                 results[futures[future]] = future.result()
