@@ -16,6 +16,7 @@ from explain_utils.validation import (
     check_choices,
     check_float,
     check_int,
+    check_int_list,
     check_length_range,
     check_output_dir,
 )
@@ -259,8 +260,8 @@ def experiment_config(
             f"data_dir: no data set at {str(data)!r} (expected {data}/listops/train.parquet); "
             "run notebooks/01_data_generation.ipynb with the same profile first"
         )
-    for name in ("runs_dir", "results_dir"):
-        check_output_dir(name, {"runs_dir": runs_dir, "results_dir": results_dir}[name])
+    check_output_dir("runs_dir", runs_dir)
+    check_output_dir("results_dir", results_dir)
     for name in ("models", "modsum_models"):
         if isinstance(values[name], str) or not values[name]:
             raise ValueError(
@@ -270,23 +271,13 @@ def experiment_config(
             _check_model(name, model)
     check_choices("levels", values["levels"], LEVELS)
     check_choices("modsum_levels", values["modsum_levels"], LEVELS)
-    if isinstance(values["seeds"], str) or not values["seeds"]:
-        raise ValueError(
-            f"seeds must be a non-empty list of integers >= 0; got {values['seeds']!r}"
-        )
-    for seed in values["seeds"]:
-        check_int("seeds[]", seed, minimum=0)
+    check_int_list("seeds", values["seeds"], minimum=0)
     check_int("steps", values["steps"], minimum=1)
     check_int("batch_size", values["batch_size"], minimum=1)
     check_float("learning_rate", values["learning_rate"], 1e-8, 1.0)
     check_int("eval_every", values["eval_every"], minimum=0)
     check_int("eval_examples", values["eval_examples"], minimum=1)
-    if isinstance(values["train_sizes"], str) or not values["train_sizes"]:
-        raise ValueError(
-            f"train_sizes must be a non-empty list of integers >= 1; got {values['train_sizes']!r}"
-        )
-    for size in values["train_sizes"]:
-        check_int("train_sizes[]", size, minimum=1)
+    check_int_list("train_sizes", values["train_sizes"], minimum=1)
     check_float("curve_threshold", values["curve_threshold"], 0.0, 1.0)
     if values["workers"] is not None:
         check_int("workers", values["workers"], minimum=1, maximum=64)

@@ -36,6 +36,16 @@ def check_int(
         raise ValueError(f"{name} must be <= {maximum}; got {value}")
 
 
+def check_int_list(name: str, values: Any, minimum: int | None = None) -> None:
+    """``values`` must be a non-empty list of integers, each ``>= minimum``."""
+    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+        raise ValueError(
+            f"{name} must be a non-empty list of integers >= {minimum}; got {values!r}"
+        )
+    for value in values:
+        check_int(f"{name}[]", value, minimum=minimum)
+
+
 def check_float(name: str, value: Any, minimum: float, maximum: float) -> None:
     """``value`` must be a number within ``[minimum, maximum]``."""
     if (

@@ -8,12 +8,15 @@ from explain_utils.data import build_task_dataset
 from explain_utils.profiles import data_config
 
 
+def _build(root: Path, **shape) -> Path:
+    build_task_dataset(data_config("smoke", output_dir=root, tasks=["listops"], **shape), "listops")
+    return root
+
+
 def copy_task(root: Path) -> Path:
     """A trivially learnable task: single-argument expressions such as ``[MIN 7 ]`` whose answer is 7."""
-    config = data_config(
-        "smoke",
-        output_dir=root,
-        tasks=["listops"],
+    return _build(
+        root,
         n_train=24,
         n_validation=6,
         n_test=6,
@@ -24,16 +27,12 @@ def copy_task(root: Path) -> Path:
         min_args=1,
         max_args=1,
     )
-    build_task_dataset(config, "listops")
-    return root
 
 
 def small_listops(root: Path, n_train: int = 64) -> Path:
     """A few dozen short ListOps expressions (depth <= 2) for engine mechanics."""
-    config = data_config(
-        "smoke",
-        output_dir=root,
-        tasks=["listops"],
+    return _build(
+        root,
         n_train=n_train,
         n_validation=8,
         n_test=8,
@@ -44,5 +43,3 @@ def small_listops(root: Path, n_train: int = 64) -> Path:
         min_args=1,
         max_args=3,
     )
-    build_task_dataset(config, "listops")
-    return root
