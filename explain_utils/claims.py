@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from explain_utils.results import ALL, summarize
+from explain_utils.results import ALL, summarize, write_results
 
 PAPER = {
     "C1": "T5-small: none 65.1 %, long 87.8 % (+22.7 points)",
@@ -22,6 +23,10 @@ PAPER = {
     "C4": "T5-large, 2 000 samples: none 44.9 %, explained 66.1 % (+21.2 points)",
     "C5": "T5-large, train 50-100 → test 100-200 tokens: none 63.5 %, medium 91.2 %",
     "C6": "explanations make the smallest model converge faster (qualitative)",
+    "C7": "Huerta-Enochian & Ko: short-completion data, score = −4.284·(w_p − 0.652)² + 0.781, "
+    "significant negative quadratic (best PLW ≈ 0.01–0.5); long-generation data improve towards PLW 1",
+    "C8": "Shi et al.: IM > IT with few examples and long instructions, e.g. LLaMA-2-7B "
+    "Alpagasus Dolly 3k 46.58 → 48.95, LIMA 48.79 → 49.60 (NLP mean of 18 tasks)",
 }
 STATEMENTS = {
     "C1": "smallest model: best explanation level ≥ none + 15 points",
@@ -30,6 +35,10 @@ STATEMENTS = {
     "C4": "smallest train size: best explained level ≥ none + 15 points",
     "C5": "longer test bucket: explained > none with non-overlapping 95 % CIs",
     "C6": "smallest model: steps to reach the threshold ordered long ≤ medium ≤ short",
+    "C7": "quadratic fit of accuracy in w_p = PLW^0.30103: on short-completion data a < 0 with a "
+    "95 % CI excluding 0 and the optimum inside (0, 1); on long-completion data not",
+    "C8": "long-instruction (short-completion) data, smallest train size: IM accuracy > "
+    "completion-only (IT) accuracy, mean over seeds",
 }
 
 
@@ -64,6 +73,42 @@ def accuracy_table(
     return summarize(final_accuracy(frame, split, task), by)
 
 
+def curve_table(frame: pd.DataFrame, x: str = "step", task: str = "listops") -> pd.DataFrame:
+    """Learning curves: mean validation accuracy and 95 % CI over seeds per model, level and ``x``."""
+    rows = frame[
+        (frame["stage"] == "curve") & (frame["metric"] == "accuracy") & (frame["task"] == task)
+    ]
+    return summarize(rows, ["model", "params", "level", x])
+
+
+def breakdown_table(
+    frame: pd.DataFrame,
+    column: str,
+    splits: tuple[str, ...] = ("test",),
+    task: str = "listops",
+) -> pd.DataFrame:
+    """Final accuracy by expression ``depth`` or ``length_bucket`` (mean and 95 % CI over seeds).
+
+    Rows are ordered by the group's numeric value (depth, or a bucket's lower end), so plots read
+    left to right from short to long.
+    """
+    other = "length_bucket" if column == "depth" else "depth"
+    rows = frame[
+        (frame["stage"] == "final")
+        & frame["split"].isin(splits)
+        & (frame["task"] == task)
+        & (frame["metric"] == "accuracy")
+        & (frame[column].astype(str) != ALL)
+        & (frame[other].astype(str) == ALL)
+    ]
+    table = summarize(
+        rows.assign(**{column: rows[column].astype(str)}),
+        ["model", "params", "level", "split", column],
+    )
+    order = table[column].str.extract(r"(\d+)")[0].astype(float)
+    return table.assign(_order=order).sort_values(["_order", "params"]).drop(columns="_order")
+
+
 def _cell(table: pd.DataFrame, **where) -> pd.Series | None:
     mask = np.ones(len(table), dtype=bool)
     for key, value in where.items():
@@ -77,9 +122,11 @@ def _pct(x: float) -> str:
 
 
 def _with_ci(row: pd.Series) -> str:
+    """``mean [low, high]`` in percent; the t-interval is clipped to [0, 100] (an accuracy's range)."""
     if math.isnan(row["ci_low"]):
         return _pct(row["mean"])
-    return f"{_pct(row['mean'])} [{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]"
+    low, high = max(row["ci_low"], 0.0), min(row["ci_high"], 1.0)
+    return f"{_pct(row['mean'])} [{100 * low:.1f}, {100 * high:.1f}]"
 
 
 def _best_explained(table: pd.DataFrame, **where) -> pd.Series | None:
@@ -212,8 +259,70 @@ def check_c6(frame: pd.DataFrame, threshold: float) -> Claim:
     return Claim("C6", STATEMENTS["C6"], PAPER["C6"], ours, bool(ordered))
 
 
+def verdict(claim: Claim) -> str:
+    """``holds``, ``does not hold`` or ``not measured``, for prose."""
+    return {True: "holds", False: "does not hold", None: "not measured"}[claim.holds]
+
+
 def claims_table(claims: list[Claim]) -> pd.DataFrame:
     """The claims as a table with a readable ``holds`` column."""
     table = pd.DataFrame([asdict(c) for c in claims])
     table["holds"] = table["holds"].map({True: "yes", False: "no", None: "not measured"})
     return table
+
+
+def write_claims(claims: list[Claim], path: str | Path) -> Path:
+    """Write a notebook's claim checks (``results/claims/<notebook>.csv``) for the claims chapter."""
+    return write_results(claims_table(claims), path)
+
+
+def read_claims(claims_dir: str | Path) -> pd.DataFrame:
+    """Every claim the notebooks checked, in claim order (C1, C2, …, C10)."""
+    files = sorted(Path(claims_dir).glob("*.csv"))
+    if not files:
+        raise FileNotFoundError(
+            f"results_dir: no claim checks in {str(claims_dir)!r}; run notebooks 02-05 first"
+        )
+    table = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    order = table["claim"].str[1:].astype(int)
+    return table.assign(_order=order).sort_values("_order").drop(columns="_order")
+
+
+def check_c7(frame: pd.DataFrame) -> Claim:
+    """PLW sweep (``prompt_loss.ablation_frame`` rows): negative quadratic with an inner optimum on
+    short-completion data, and not on long-completion data."""
+    from explain_utils.plw_fit import quadratic_fit, sweep_points
+
+    fits = {}
+    for completion in ("short", "long"):
+        points = sweep_points(frame, completion) if "completion" in frame else pd.DataFrame()
+        if points.empty or points["prompt_loss_weight"].nunique() < 3:
+            return _missing("C7")
+        fits[completion] = quadratic_fit(points["prompt_loss_weight"], 100 * points["value"])
+    ours = "; ".join(f"{c}: {fit.describe()}" for c, fit in fits.items())
+    holds = (
+        fits["short"].negative_with_inner_optimum and not fits["long"].negative_with_inner_optimum
+    )
+    return Claim("C7", STATEMENTS["C7"], PAPER["C7"], ours + " (accuracy in points)", bool(holds))
+
+
+def check_c8(frame: pd.DataFrame) -> Claim:
+    """IM vs completion-only (``it``) on the short-completion (long-instruction) data at the
+    smallest train size where both were run: mean test accuracy over seeds."""
+    if "method" not in frame:
+        return _missing("C8")
+    from explain_utils.plw_fit import final_accuracy as run_accuracy
+
+    rows = run_accuracy(frame)
+    rows = rows[(rows["completion"] == "short") & rows["method"].isin(["im", "it"])]
+    sizes = set(rows.loc[rows["method"] == "im", "train_size"]) & set(
+        rows.loc[rows["method"] == "it", "train_size"]
+    )
+    if not sizes:
+        return _missing("C8")
+    smallest = min(sizes)
+    table = summarize(rows[rows["train_size"] == smallest], ["method"]).set_index("method")
+    im, it = table.loc["im"], table.loc["it"]
+    gain = im["mean"] - it["mean"]
+    ours = f"{smallest} examples: IT {_with_ci(it)}, IM {_with_ci(im)} ({100 * gain:+.1f} points)"
+    return Claim("C8", STATEMENTS["C8"], PAPER["C8"], ours, bool(gain > 0))

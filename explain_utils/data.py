@@ -7,6 +7,7 @@ one build. Splits never share an expression.
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -16,11 +17,11 @@ import datasets
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
-from tqdm.auto import tqdm
 
 from explain_utils.explanations import LEVELS, explain_expr
 from explain_utils.listops import GeneratorConfig, evaluate_expr, generate_in_range, to_brackets
 from explain_utils.profiles import TASKS, DataConfig
+from explain_utils.progress import progress_bar
 from explain_utils.storage import atomic_write, write_json, write_text
 from explain_utils.validation import check_choice
 
@@ -85,7 +86,7 @@ def build_splits(
     for name, spec in splits.items():
         rng = random.Random(f"{seed}/{name}")
         rows = []
-        with tqdm(total=spec.size, desc=f"{desc} {name}".strip(), leave=False) as bar:
+        with progress_bar(total=spec.size, desc=f"{desc} {name}".strip(), leave=False) as bar:
             for _ in range(spec.size * _MAX_DRAWS_PER_ROW):
                 if len(rows) == spec.size:
                     break
@@ -244,3 +245,32 @@ def label_shares(
             pd.DataFrame({"task": task, "answer": counts.index, "share": counts.to_numpy()})
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def read_data_card(task_dir: str | Path) -> dict:
+    """The data card ``save_splits`` wrote for one task (modulus, seed, lengths, labels)."""
+    path = Path(task_dir) / CARD_NAME
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"data_dir: no data card at {str(path)!r}; run notebooks/01_data_generation.ipynb first"
+        )
+    return json.loads(path.read_text())
+
+
+def train_target_tokens(
+    task_dir: str | Path, levels: list[str], train_sizes: list[int]
+) -> pd.DataFrame:
+    """Target tokens in the first ``train_size`` training rows per level: the supervision a run can see."""
+    targets = pq.read_table(Path(task_dir) / "train.parquet").to_pandas()
+    rows = []
+    for level in levels:
+        tokens = targets[f"target_{level}"].map(n_tokens).cumsum()
+        for size in train_sizes:
+            rows.append(
+                {
+                    "level": level,
+                    "train_size": size,
+                    "train_target_tokens": int(tokens.iloc[min(size, len(tokens)) - 1]),
+                }
+            )
+    return pd.DataFrame(rows)

@@ -27,15 +27,16 @@ from dataclasses import asdict, dataclass, field
 import datasets
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from explain_utils.batching import encode, prompt_batch
 from explain_utils.explanations import LEVELS, final_answer, step_results
+from explain_utils.progress import progress_bar
 from explain_utils.validation import check_choice, check_int
 
-# upper ends of the source-length buckets (tokens); they cover the quick (6-60) and paper (50-200) ranges
-LENGTH_EDGES: tuple[int, ...] = (10, 20, 30, 45, 60, 80, 100, 150, 200)
+# upper ends of the source-length buckets (tokens): fine steps over the quick ranges (5-14 train,
+# 15-28 longer test), coarse ones over the paper's (50-100 train, 101-200 longer test)
+LENGTH_EDGES: tuple[int, ...] = (7, 10, 14, 18, 22, 28, 40, 50, 75, 100, 150, 200)
 
 
 @dataclass
@@ -175,7 +176,7 @@ def generate(
     model.eval()
     out: list[str] = [""] * len(split)
     batches = [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
-    for rows in tqdm(batches, desc="generate", leave=False, disable=not progress):
+    for rows in progress_bar(batches, desc="generate", leave=False, disable=not progress):
         batch = {
             k: v.to(device) for k, v in prompt_batch(data, rows, tokenizer.pad_token_id).items()
         }

@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
 from explain_utils.explanations import LEVELS
-from explain_utils.models import PRESETS
+from explain_utils.models import preset_scale
 from explain_utils.profiles import ExperimentConfig
+from explain_utils.progress import progress_bar
 from explain_utils.runs import RunResult
-from explain_utils.training import TrainConfig, train
+from explain_utils.training import TrainConfig, cached_result, train
 
 
 def default_workers() -> int:
@@ -33,7 +33,7 @@ def default_workers() -> int:
 
 def _cost(config: TrainConfig) -> tuple[int, int, int]:
     """A rough ordering of run time: model size (preset order), target length (level), steps."""
-    size = PRESETS.index(config.model) % 3 if config.model in PRESETS else 3
+    size = preset_scale(config.model)
     return size, LEVELS.index(config.level), config.steps
 
 
@@ -58,23 +58,26 @@ def run_grid(
         config.validate()
     workers = workers or default_workers()
     data_dir, runs_dir = str(data_dir), str(runs_dir)
-    results: list[RunResult | None] = [None] * len(configs)
-    with tqdm(total=len(configs), desc=desc) as bar:
-        if workers == 1 or len(configs) == 1:
-            for i, config in enumerate(configs):
-                results[i] = _run_one(config, data_dir, runs_dir)
+    # cache hits are read here, so a rerun with nothing changed starts no worker process
+    results: list[RunResult | None] = [cached_result(c, data_dir, runs_dir) for c in configs]
+    todo = [i for i, result in enumerate(results) if result is None]
+    with progress_bar(total=len(configs), initial=len(configs) - len(todo), desc=desc) as bar:
+        if workers == 1 or len(todo) <= 1:
+            for i in todo:
+                results[i] = _run_one(configs[i], data_dir, runs_dir)
                 bar.update()
             return results  # type: ignore[return-value]
         threads = max(1, (os.cpu_count() or 1) // workers)
         context = multiprocessing.get_context("spawn")  # fork + torch threads can deadlock
         with concurrent.futures.ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(threads,)
+            min(workers, len(todo)),
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(threads,),
         ) as pool:
             # longest runs first, so the last core is not left idle at the end (a grid's tail
             # otherwise runs on one single-threaded worker while the other core waits)
-            slowest_first = sorted(
-                range(len(configs)), key=lambda i: _cost(configs[i]), reverse=True
-            )
+            slowest_first = sorted(todo, key=lambda i: _cost(configs[i]), reverse=True)
             futures = {
                 pool.submit(_run_one, configs[i], data_dir, runs_dir): i for i in slowest_first
             }
@@ -103,17 +106,21 @@ def fine_tuning_grid(config: ExperimentConfig) -> list[TrainConfig]:
 
 
 def data_efficiency_grid(config: ExperimentConfig) -> list[TrainConfig]:
-    """Chapter 3's runs: the smallest model at every train size x level x seed (same steps for all)."""
+    """Chapter 3's runs: one model at every train size x level x seed (same steps for all).
+
+    The model is the largest of chapter 2 unless set (the paper used T5-large); its runs at the
+    largest train size are chapter 2's (cache hits when the parameters agree).
+    """
     return [
         TrainConfig(
-            model=config.models[0],
+            model=config.data_efficiency_model,
             task="listops",
             level=lv,
             seed=s,
             **_common(config, train_size=n),
         )
         for n in config.train_sizes
-        for lv in config.levels
+        for lv in config.data_efficiency_levels
         for s in config.seeds
     ]
 
@@ -124,6 +131,7 @@ def _common(config: ExperimentConfig, train_size: int) -> dict:
         steps=config.steps,
         batch_size=config.batch_size,
         learning_rate=config.learning_rate,
+        scheduler=config.scheduler,
         eval_every=config.eval_every,
         eval_examples=config.eval_examples,
         eval_splits=("test", "test_long"),

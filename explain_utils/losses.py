@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from explain_utils.batching import Encoded
+from explain_utils.batching import Encoded, collate
 
 LOSS_MODES: tuple[str, ...] = ("completion", "plw", "im")
 
@@ -71,3 +71,32 @@ def example_weights(data: Encoded, loss_mode: str, prompt_loss_weight: float) ->
     if loss_mode == "plw":  # the first prompt token is never predicted
         return targets + prompt_loss_weight * np.array([len(p) - 1 for p in data.inputs])
     return targets + np.array([sum(not t for t in tm[1:]) for tm in data.template])  # im
+
+
+@torch.inference_mode()
+def completion_loss(
+    model: torch.nn.Module, data: Encoded, rows: list[int], pad_id: int, batch_size: int = 128
+) -> float:
+    """Mean cross-entropy per completion token (eos included) of decoder-only ``rows``, teacher-forced.
+
+    The quantity both prompt-loss papers compare between training and held-out data: whatever
+    the training loss weighted, this counts only the completion, so runs are comparable.
+    """
+    if data.is_encoder_decoder:
+        raise ValueError("completion_loss needs decoder-only data (is_encoder_decoder=False)")
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    total, count = 0.0, 0
+    for start in range(0, len(rows), batch_size):
+        batch = {
+            k: v.to(device)
+            for k, v in collate(data, rows[start : start + batch_size], pad_id).items()
+        }
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        labels, prompt = batch["labels"][:, 1:], batch["prompt_mask"][:, 1:]
+        weights = ((labels != -100) & ~prompt).float()
+        total += float(weighted_token_loss(logits[:, :-1], labels, weights, 1.0))
+        count += int(weights.sum())
+    model.train(was_training)
+    return total / max(count, 1)

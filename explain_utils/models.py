@@ -37,12 +37,18 @@ from transformers import (
 
 # d_model, d_ff, heads, layers (encoder = decoder for T5)
 _T5: dict[str, tuple[int, int, int, int]] = {
+    "t5-50k": (28, 112, 4, 2),
+    "t5-100k": (40, 160, 4, 2),
+    "t5-250k": (64, 256, 4, 2),
+    "t5-500k": (96, 384, 4, 2),
     "t5-1m": (128, 512, 4, 2),
     "t5-4m": (256, 1024, 4, 2),
     "t5-15m": (384, 1280, 6, 4),
 }
 # hidden, intermediate, heads, layers
 _LLAMA: dict[str, tuple[int, int, int, int]] = {
+    "llama-250k": (64, 192, 4, 4),
+    "llama-500k": (96, 256, 4, 4),
     "llama-1m": (128, 384, 4, 4),
     "llama-4m": (256, 1024, 4, 4),
     "llama-15m": (384, 1024, 6, 8),
@@ -60,6 +66,12 @@ PRETRAINED_NAMES: tuple[str, ...] = (
     "gpt2-large",
     "gpt2-xl",
 )
+
+
+def preset_scale(model: str) -> int:
+    """Width × layers of a preset, to order runs by cost; checkpoints rank above every preset."""
+    dims = _T5.get(model) or _LLAMA.get(model)
+    return dims[0] * dims[3] if dims else 1 << 30
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,8 @@ _CURVE_METRICS = (
     "step_accuracy",
     "faithfulness",
     "train_loss",
+    "train_completion_loss",
+    "validation_completion_loss",
 )
 
 

@@ -27,7 +27,7 @@ import torch
 from explain_utils.storage import atomic_write, write_json, write_text
 
 # bump when a change to the engine changes results, so old cached runs are not reused
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 RESULT_NAME = "result.json"
 CHECKPOINT_NAME = "checkpoint.pt"
 # fields of a result that differ between otherwise identical runs (wall-clock measurements)

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 from transformers import get_scheduler, set_seed
 
 from explain_utils import runs
@@ -35,12 +34,14 @@ from explain_utils.evaluation import evaluate
 from explain_utils.explanations import LEVELS
 from explain_utils.losses import (
     LOSS_MODES,
+    completion_loss,
     example_weights,
     prompt_weighted_loss,
     weighted_token_loss,
 )
 from explain_utils.models import build_model, count_parameters, resolve_model
 from explain_utils.profiles import TASKS
+from explain_utils.progress import progress_bar
 from explain_utils.tokenization import tokenizer_for_dataset
 from explain_utils.validation import check_choice, check_choices, check_float, check_int
 
@@ -58,6 +59,8 @@ DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 SCHEDULERS: tuple[str, ...] = ("linear", "cosine", "constant", "constant_with_warmup")
 # fields that do not change a run's numbers, so they stay out of its cache key
 _NOT_HASHED = frozenset({"progress", "checkpoint_every", "save_model"})
+# fields added after runs were cached: left out of the key at their default, so old keys still hold
+_HASHED_UNLESS_DEFAULT: dict[str, Any] = {"eval_loss": False}
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ class TrainConfig:
     eval_splits: tuple[str, ...] = ("test", "test_long")  # evaluated in full at the end
     eval_batch_size: int = 128
     max_new_tokens: int | None = None  # None: longest gold target of the split + 25 %
+    # decoder-only: at every curve point also the completion-only loss on train and validation rows
+    eval_loss: bool = False
     bf16: bool = False  # bfloat16 autocast (CPU with AVX-512 BF16, or GPU)
     device: str = "auto"  # auto (GPU when present) | cpu | cuda
     checkpoint_every: int | None = None  # steps; None = at every evaluation
@@ -121,6 +126,11 @@ class TrainConfig:
         check_int("eval_batch_size", self.eval_batch_size, minimum=1)
         if self.max_new_tokens is not None:
             check_int("max_new_tokens", self.max_new_tokens, minimum=1)
+        check_choice("eval_loss", self.eval_loss, (False, True))
+        if self.eval_loss and spec.is_encoder_decoder:
+            raise ValueError(
+                "eval_loss must be False for an encoder-decoder model (decoder-only only)"
+            )
         check_choice("bf16", self.bf16, (False, True))
         check_choice("device", self.device, DEVICES)
         if self.device == "cuda" and not torch.cuda.is_available():
@@ -132,7 +142,12 @@ class TrainConfig:
 
     def hashed(self) -> dict[str, Any]:
         """The fields that decide the run's numbers (the cache key's config part)."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in _NOT_HASHED}
+        return {
+            k: v
+            for k, v in dataclasses.asdict(self).items()
+            if k not in _NOT_HASHED
+            and not (k in _HASHED_UNLESS_DEFAULT and v == _HASHED_UNLESS_DEFAULT[k])
+        }
 
 
 def _loss(
@@ -189,6 +204,28 @@ def _accelerator(device: str):
     return Accelerator(cpu=device == "cpu" or (device == "auto" and not torch.cuda.is_available()))
 
 
+def run_dir_for(config: TrainConfig, data_dir: str | Path, runs_dir: str | Path) -> Path:
+    """The run's directory: named after the hash of its config, its data and the engine version."""
+    task_dir = Path(data_dir) / config.task
+    if not task_dir.is_dir():
+        raise FileNotFoundError(
+            f"data_dir: no data set for task {config.task!r} at {str(task_dir)!r}; build it first (notebooks/01)"
+        )
+    fingerprint = runs.dataset_fingerprint(task_dir)
+    key = runs.run_key(
+        config.hashed() | {"model_files": runs.checkpoint_stamp(config.model)}, fingerprint
+    )
+    return Path(runs_dir) / runs.run_name(config.model, config.task, config.level, config.seed, key)
+
+
+def cached_result(
+    config: TrainConfig, data_dir: str | Path, runs_dir: str | Path
+) -> runs.RunResult | None:
+    """The finished run's result if it is in the cache, else None (nothing is trained)."""
+    run_dir = run_dir_for(config, data_dir, runs_dir)
+    return runs.RunResult.load(run_dir) if runs.is_finished(run_dir) else None
+
+
 def train(
     config: TrainConfig,
     data_dir: str | Path,
@@ -203,19 +240,10 @@ def train(
     """
     config.validate()
     task_dir = Path(data_dir) / config.task
-    if not task_dir.is_dir():
-        raise FileNotFoundError(
-            f"data_dir: no data set for task {config.task!r} at {str(task_dir)!r}; build it first (notebooks/01)"
-        )
-    fingerprint = runs.dataset_fingerprint(task_dir)
-    key = runs.run_key(
-        config.hashed() | {"model_files": runs.checkpoint_stamp(config.model)}, fingerprint
-    )
-    run_dir = Path(runs_dir) / runs.run_name(
-        config.model, config.task, config.level, config.seed, key
-    )
+    run_dir = run_dir_for(config, data_dir, runs_dir)
     if runs.is_finished(run_dir):
         return runs.RunResult.load(run_dir)
+    fingerprint = runs.dataset_fingerprint(task_dir)
 
     splits = load_splits(task_dir)
     n_train = len(splits["train"])
@@ -240,6 +268,15 @@ def train(
     validation = splits["validation"].select(
         range(min(config.eval_examples, len(splits["validation"])))
     )
+    loss_samples = {}  # fixed rows whose completion loss is tracked (eval_loss), train vs held out
+    if config.eval_loss:
+        loss_samples = {
+            "train": (train_data, list(range(min(config.eval_examples, len(train_data))))),
+            "validation": (
+                encode(validation, tokenizer, config.level, spec.is_encoder_decoder),
+                list(range(len(validation))),
+            ),
+        }
 
     optimizer = make_optimizer(model, config.learning_rate, config.weight_decay)
     scheduler = get_scheduler(
@@ -267,7 +304,7 @@ def train(
     checkpoint_every = config.checkpoint_every or config.eval_every or config.steps
     epoch_cache: dict[int, list[list[int]]] = {}
     n_batches = -(-len(train_data) // config.batch_size)  # the last, smaller batch is kept
-    bar = tqdm(
+    bar = progress_bar(
         total=config.steps,
         initial=progress.step,
         desc=run_dir.name,
@@ -285,6 +322,12 @@ def train(
             config.max_new_tokens,
             config.bf16,
         )
+        losses = {
+            f"{name}_completion_loss": completion_loss(
+                unwrapped, data, rows, tokenizer.pad_token_id, config.eval_batch_size
+            )
+            for name, (data, rows) in loss_samples.items()
+        }
         progress.curve.append(
             {
                 "step": progress.step,
@@ -294,6 +337,7 @@ def train(
                 "train_loss": progress.loss_sum / max(progress.loss_steps, 1),
                 "split": "validation",
                 **{k: v for k, v in result.metrics.items()},
+                **losses,
                 "elapsed_seconds": progress.train_seconds,
             }
         )

@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 
 from explain_utils.claims import (
+    Claim,
+    breakdown_table,
     check_c1,
     check_c2,
     check_c3,
@@ -13,7 +15,11 @@ from explain_utils.claims import (
     check_c5,
     check_c6,
     claims_table,
+    curve_table,
+    read_claims,
     steps_to_threshold,
+    verdict,
+    write_claims,
 )
 
 
@@ -170,3 +176,76 @@ def test_empty_frame(check):
         ]
     )
     assert check(empty).holds is None
+
+
+def test_breakdown_table_orders_buckets_numerically():
+    rows = []
+    for bucket, split, acc in (
+        ("15-18", "test_long", 0.2),
+        ("8-10", "test", 0.5),
+        ("1-7", "test", 0.6),
+    ):
+        for seed in range(3):
+            rows.append(
+                {
+                    "model": "m",
+                    "params": 1,
+                    "task": "listops",
+                    "level": "none",
+                    "seed": seed,
+                    "stage": "final",
+                    "split": split,
+                    "depth": "all",
+                    "length_bucket": bucket,
+                    "metric": "accuracy",
+                    "value": acc,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    table = breakdown_table(frame, "length_bucket", splits=("test", "test_long"))
+    assert table["length_bucket"].tolist() == ["1-7", "8-10", "15-18"]
+    assert table["mean"].tolist() == pytest.approx([0.6, 0.5, 0.2])
+    assert breakdown_table(frame, "length_bucket").shape[0] == 2  # test split only by default
+
+
+def test_curve_table_means_over_seeds():
+    rows = [
+        {
+            "model": "m",
+            "params": 1,
+            "task": "listops",
+            "level": "long",
+            "seed": seed,
+            "stage": "curve",
+            "step": step,
+            "metric": "accuracy",
+            "value": value,
+        }
+        for seed, values in enumerate([(0.1, 0.5), (0.3, 0.7)])
+        for step, value in zip((10, 20), values, strict=True)
+    ]
+    table = curve_table(pd.DataFrame(rows))
+    assert table["step"].tolist() == [10, 20]
+    assert table["mean"].tolist() == pytest.approx([0.2, 0.6])
+
+
+def test_claims_round_trip_through_disk_in_claim_order(tmp_path):
+    c1 = check_c1(final_rows({(1, "none"): [0.3] * 3, (1, "long"): [0.6] * 3}))
+    c10 = Claim("C10", "s", "p", "o", None)
+    write_claims([c10], tmp_path / "b.csv")
+    write_claims([c1], tmp_path / "a.csv")
+    table = read_claims(tmp_path)
+    assert table["claim"].tolist() == ["C1", "C10"]
+    assert table["holds"].tolist() == ["yes", "not measured"]
+    assert verdict(c1) == "holds" and verdict(c10) == "not measured"
+    with pytest.raises(FileNotFoundError, match="run notebooks 02-05"):
+        read_claims(tmp_path / "empty")
+
+
+def test_reported_interval_stays_within_accuracy_range():
+    frame = final_rows(
+        {(1, "none"): [0.1, 0.1, 0.11], (1, "long"): [0.44, 0.68, 0.9]}, task="modular_sum"
+    )
+    ours = check_c3(frame, modulus=10).ours
+    low, high = (float(x) for x in ours.rsplit("[", 1)[1].rstrip("]").split(","))
+    assert 0.0 <= low < high <= 100.0, ours

@@ -9,6 +9,8 @@ from explain_utils.data import (
     generator_for,
     load_splits,
     n_tokens,
+    read_data_card,
+    train_target_tokens,
 )
 from explain_utils.explanations import LEVELS, final_answer
 from explain_utils.listops import GeneratorConfig, evaluate
@@ -73,8 +75,27 @@ def test_data_card(tmp_path):
     card = json.loads((tmp_path / "listops" / "data_card.json").read_text())
     assert card["splits"]["train"]["rows"] == 120
     assert sum(card["splits"]["train"]["labels"].values()) == 120
-    assert card["splits"]["test_long"]["token_length"]["source"]["min"] >= 31
+    assert (
+        card["splits"]["test_long"]["token_length"]["source"]["min"] >= 15
+    )  # smoke profile: test_long is 15-28 tokens
     assert (tmp_path / "listops" / "data_card.md").exists()
+    assert read_data_card(tmp_path / "listops") == card
+    with pytest.raises(FileNotFoundError, match="01_data_generation"):
+        read_data_card(tmp_path / "nowhere")
+
+
+def test_train_target_tokens_counts_the_first_rows(tmp_path):
+    ds = build_task_dataset(small_config(tmp_path), "listops")
+    table = train_target_tokens(tmp_path / "listops", ["none", "long"], [1, 10])
+    assert (
+        table.set_index(["level", "train_size"])["train_target_tokens"].to_dict()
+        == {
+            ("none", 1): 2,
+            ("none", 10): 20,  # "answer N"
+            ("long", 1): len(ds["train"][0]["target_long"].split()),
+            ("long", 10): sum(len(t.split()) for t in ds["train"][:10]["target_long"]),
+        }
+    )
 
 
 def test_too_few_distinct_expressions_is_a_clear_error():

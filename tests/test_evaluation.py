@@ -61,12 +61,13 @@ def test_step_accuracy_and_faithfulness():
 
 
 def test_length_buckets():
-    assert [length_bucket(n) for n in (3, 10, 11, 30, 31, 200, 201)] == [
-        "1-10",
-        "1-10",
-        "11-20",
-        "21-30",
-        "31-45",
+    assert [length_bucket(n) for n in (3, 7, 8, 14, 15, 29, 200, 201)] == [
+        "1-7",
+        "1-7",
+        "8-10",
+        "11-14",
+        "15-18",
+        "29-40",
         "151-200",
         ">200",
     ]
@@ -94,7 +95,7 @@ def test_score_breaks_down_by_depth_and_length():
     result = score(["answer 4", "answer 1"], split, "none")
     assert result.metrics == {"accuracy": 0.5, "answer_parsed": 1.0, "exact_match": 0.5, "n": 2}
     assert result.by_depth == {"1": {"accuracy": 1.0, "n": 1}, "2": {"accuracy": 0.0, "n": 1}}
-    assert result.by_length == {"1-10": {"accuracy": 0.5, "n": 2}}
+    assert result.by_length == {"1-7": {"accuracy": 0.5, "n": 2}}
     with pytest.raises(ValueError, match="level must be one of"):
         score(["answer 4"] * 2, split, "verbose")
 

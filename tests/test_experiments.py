@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from explain_utils.experiments import data_efficiency_grid, fine_tuning_grid, run_grid
@@ -43,6 +45,8 @@ def test_every_profile_gives_a_grid(profile, data_dir):
         ({"workers": 0}, "workers must be >= 1"),
         ({"learning_rate": 2.0}, "learning_rate must be a number in"),
         ({"colour": "red"}, "unknown experiment parameter"),
+        ({"scheduler": "step"}, "scheduler must be one of"),
+        ({"data_efficiency_levels": ["all"]}, "data_efficiency_levels must only contain"),
     ],
 )
 def test_bad_parameters(overrides, message, data_dir):
@@ -73,7 +77,7 @@ def test_run_grid_in_two_workers_then_cache_hits(data_dir, tmp_path):
     first = run_grid(configs, data_dir, tmp_path, workers=2)
     assert [r.config["level"] for r in first] == ["none", "short"]
     assert not any(r.cached for r in first)
-    second = run_grid(configs, data_dir, tmp_path, workers=1)
+    second = run_grid(configs, data_dir, tmp_path, workers=2)  # no worker process needed
     assert all(r.cached for r in second)
     assert [r.comparable() for r in second] == [r.comparable() for r in first]
 
@@ -83,3 +87,37 @@ def test_run_grid_validates_every_config_first(data_dir, tmp_path):
     with pytest.raises(ValueError, match="level must be one of"):
         run_grid(configs, data_dir, tmp_path, workers=1)
     assert not any(tmp_path.iterdir())
+
+
+def test_cache_hits_start_no_worker(data_dir, tmp_path, monkeypatch):
+    import concurrent.futures
+
+    config = TrainConfig(
+        model="t5-100k", steps=2, batch_size=8, eval_every=0, eval_examples=4, save_model=False
+    )
+    run_grid([config], data_dir, tmp_path, workers=1)
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was started for cached runs")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    again = run_grid([config, config], data_dir, tmp_path, workers=2)
+    assert all(r.cached for r in again)
+
+
+def test_data_efficiency_grid_uses_its_own_levels(data_dir):
+    config = experiment_config("smoke", data_dir=data_dir, data_efficiency_levels=["none"])
+    assert {c.level for c in data_efficiency_grid(config)} == {"none"}
+    assert {c.model for c in data_efficiency_grid(config)} == {config.models[-1]}
+    chosen = experiment_config("smoke", data_dir=data_dir, data_efficiency_model="t5-250k")
+    assert {c.model for c in data_efficiency_grid(chosen)} == {"t5-250k"}
+
+
+def test_progress_bar_honours_tqdm_disable(monkeypatch):
+    from explain_utils.progress import progress_bar
+
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert progress_bar(total=3).disable
+    monkeypatch.setenv("TQDM_DISABLE", "")
+    with open(os.devnull, "w") as sink:
+        assert not progress_bar(total=3, file=sink).disable

@@ -6,7 +6,14 @@ import pytest
 import torch
 
 from explain_utils.data import load_splits
-from explain_utils.models import PRESETS, build_model, count_parameters, load_model, resolve_model
+from explain_utils.models import (
+    PRESETS,
+    build_model,
+    count_parameters,
+    load_model,
+    preset_scale,
+    resolve_model,
+)
 from explain_utils.tokenization import (
     EOS,
     PAD,
@@ -52,9 +59,11 @@ def test_preset_ladder_sizes(tokenizer):
     for name in PRESETS:
         model, _ = build_model(resolve_model(name), tokenizer)
         sizes[name] = count_parameters(model)
-    for family in ("t5", "llama"):
-        for label, nominal in (("1m", 1e6), ("4m", 4e6), ("15m", 15e6)):
-            assert 0.75 * nominal <= sizes[f"{family}-{label}"] <= 1.25 * nominal, sizes
+    for name, size in sizes.items():  # the name's number is the size: t5-250k, llama-1m, ...
+        label = name.split("-")[1]
+        nominal = float(label[:-1]) * {"k": 1e3, "m": 1e6}[label[-1]]
+        assert 0.75 * nominal <= size <= 1.25 * nominal, sizes
+    assert preset_scale("t5-100k") < preset_scale("t5-250k") < preset_scale("t5-1m")
 
 
 @pytest.mark.parametrize("preset", ["t5-1m", "llama-1m"])
@@ -73,7 +82,7 @@ def test_save_and_from_pretrained_round_trip(preset, tokenizer, tmp_path):
 
 
 def test_unknown_model_names_the_parameter_and_presets():
-    with pytest.raises(ValueError, match=r"model must be one of the presets t5-1m.*got 't5-99m'"):
+    with pytest.raises(ValueError, match=r"model must be one of the presets t5-50k.*got 't5-99m'"):
         resolve_model("t5-99m")
 
 
