@@ -33,7 +33,11 @@ from explain_utils.storage import atomic_write
 KERNEL = "python3"
 # Progress bars help in JupyterLab but fill a papermill-run notebook (and so the book) with
 # hundreds of stderr lines: turn them off in the kernels papermill starts.
-QUIET_PROGRESS = {"TQDM_DISABLE": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
+QUIET_PROGRESS = {
+    "TQDM_DISABLE": "1",
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # transformers' "Writing model shards" bar
+}
 
 
 def toc_notebooks(book_root: Path) -> list[Path]:
