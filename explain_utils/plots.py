@@ -120,6 +120,11 @@ def plot_accuracy_vs(
     _lines_with_ci(ax, table, x)
     if logx:
         ax.set_xscale("log")
+    if x == "params" and "model" in table:  # name each model at its size
+        sizes = table.drop_duplicates("params").sort_values("params")
+        labels = [f"{m}\n{p:,}" for m, p in zip(sizes["model"], sizes["params"], strict=True)]
+        ax.set_xticks(sizes["params"], labels)
+        ax.minorticks_off()
     ax.set(xlabel=xlabel, ylabel="test accuracy (%, mean ± 95 % CI)", title=title)
     return _finish(fig, ax, chance)
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from explain_utils.listops import check_modulus
 from explain_utils.validation import (
     check_choice,
@@ -107,7 +109,9 @@ def data_config(
     unknown = set(overrides) - known
     if unknown:
         raise ValueError(f"unknown data parameter(s) {sorted(unknown)}; allowed: {sorted(known)}")
-    values = {**_DATA[profile], **{k: v for k, v in overrides.items() if v is not None}}
+    values = _with_lists_parsed(
+        {**_DATA[profile], **{k: v for k, v in overrides.items() if v is not None}}
+    )
 
     check_int("seed", seed, minimum=0)
     out = check_output_dir("output_dir", output_dir)
@@ -254,7 +258,22 @@ def _profile_values(
     unknown = set(overrides) - known
     if unknown:
         raise ValueError(f"unknown {kind} parameter(s) {sorted(unknown)}; allowed: {sorted(known)}")
-    return {**table[profile], **{k: v for k, v in overrides.items() if v is not None}}
+    return _with_lists_parsed(
+        {**table[profile], **{k: v for k, v in overrides.items() if v is not None}}
+    )
+
+
+def _with_lists_parsed(values: dict[str, Any]) -> dict[str, Any]:
+    """Read list values given as text, e.g. papermill's ``-p seeds '[0, 1]'`` (which passes a string)."""
+    parsed = {}
+    for key, value in values.items():
+        if isinstance(value, str) and value.strip().startswith("["):
+            try:
+                value = yaml.safe_load(value)
+            except yaml.YAMLError as err:
+                raise ValueError(f"{key}: cannot read {value!r} as a list ({err})") from err
+        parsed[key] = value
+    return parsed
 
 
 def _check_dirs(data_dir: str | Path, runs_dir: str | Path, results_dir: str | Path) -> Path:

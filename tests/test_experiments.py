@@ -121,3 +121,11 @@ def test_progress_bar_honours_tqdm_disable(monkeypatch):
     monkeypatch.setenv("TQDM_DISABLE", "")
     with open(os.devnull, "w") as sink:
         assert not progress_bar(total=3, file=sink).disable
+
+
+def test_list_parameters_given_as_text_are_read(data_dir):
+    # papermill's `-p seeds '[0, 1]'` passes the text, not a list
+    config = experiment_config("smoke", data_dir=data_dir, seeds="[0, 1]", models='["t5-50k"]')
+    assert config.seeds == (0, 1) and config.models == ("t5-50k",)
+    with pytest.raises(ValueError, match="seeds: cannot read"):
+        experiment_config("smoke", data_dir=data_dir, seeds="[0, 1")
