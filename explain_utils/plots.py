@@ -153,13 +153,29 @@ def plot_learning_curves(
 
 
 def plot_accuracy_by_group(
-    table: pd.DataFrame, x: str, xlabel: str, title: str, chance: float | None = None
+    table: pd.DataFrame,
+    x: str,
+    xlabel: str,
+    title: str,
+    chance: float | None = None,
+    boundary_after: str | None = None,
 ) -> plt.Figure:
-    """Test accuracy vs a categorical ``x`` (expression depth, length bucket) per level, mean ± 95 % CI."""
+    """Test accuracy vs a categorical ``x`` (expression depth, length bucket) per level, mean ± 95 % CI.
+
+    ``boundary_after``: a value of ``x`` after which a dotted line marks the end of the training
+    range (for length buckets).
+    """
     fig, ax = plt.subplots(figsize=(7, 4))
     order = list(dict.fromkeys(table[x]))
     table = table.assign(_pos=table[x].map({v: i for i, v in enumerate(order)}))
     _lines_with_ci(ax, table, "_pos")
+    if boundary_after in order:
+        ax.axvline(
+            order.index(boundary_after) + 0.5,
+            color="grey",
+            linestyle=":",
+            label="end of training lengths",
+        )
     ax.set_xticks(range(len(order)), order)
     ax.set(xlabel=xlabel, ylabel="accuracy (%, mean ± 95 % CI)", title=title)
     return _finish(fig, ax, chance)
