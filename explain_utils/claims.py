@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from explain_utils.results import ALL, summarize, write_results
+from explain_utils.results import ALL, final_accuracy, summarize, write_results
 
 PAPER = {
     "C1": "T5-small: none 65.1 %, long 87.8 % (+22.7 points)",
@@ -51,19 +51,6 @@ class Claim:
     paper: str
     ours: str
     holds: bool | None  # None: not measured in this run (e.g. a level missing from the grid)
-
-
-def final_accuracy(frame: pd.DataFrame, split: str = "test", task: str = "listops") -> pd.DataFrame:
-    """One row per run: final accuracy on ``split`` over all depths and lengths."""
-    rows = frame[
-        (frame["stage"] == "final")
-        & (frame["split"] == split)
-        & (frame["task"] == task)
-        & (frame["metric"] == "accuracy")
-        & (frame["depth"].astype(str) == ALL)
-        & (frame["length_bucket"].astype(str) == ALL)
-    ]
-    return rows.copy()
 
 
 def accuracy_table(
@@ -311,9 +298,7 @@ def check_c8(frame: pd.DataFrame) -> Claim:
     smallest train size where both were run: mean test accuracy over seeds."""
     if "method" not in frame:
         return _missing("C8")
-    from explain_utils.plw_fit import final_accuracy as run_accuracy
-
-    rows = run_accuracy(frame)
+    rows = final_accuracy(frame, task=None)
     rows = rows[(rows["completion"] == "short") & rows["method"].isin(["im", "it"])]
     sizes = set(rows.loc[rows["method"] == "im", "train_size"]) & set(
         rows.loc[rows["method"] == "it", "train_size"]

@@ -80,27 +80,30 @@ def _levels_in(table: pd.DataFrame) -> list[str]:
     return [lv for lv in LEVELS if lv in set(table["level"])]
 
 
+def _yerr(rows: pd.DataFrame) -> list[pd.Series]:
+    """Error-bar lengths (percent) below and above ``mean`` from the 95 % CI columns."""
+    return [
+        100 * (rows["mean"] - rows["ci_low"]).fillna(0),
+        100 * (rows["ci_high"] - rows["mean"]).fillna(0),
+    ]
+
+
+def _errorbar(ax: plt.Axes, x, rows: pd.DataFrame, **style) -> None:
+    ax.errorbar(x, 100 * rows["mean"], yerr=_yerr(rows), marker="o", capsize=3, **style)
+
+
 def _lines_with_ci(ax: plt.Axes, table: pd.DataFrame, x: str, band: bool = False) -> None:
     """One line per explanation level: ``mean`` with its 95 % CI (error bars, or a band for curves)."""
     for level in _levels_in(table):
         rows = table[table["level"] == level].sort_values(x)
         color = LEVEL_COLORS[level]
-        low, high = rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]
         if band:
             ax.plot(rows[x], 100 * rows["mean"], color=color, label=level)
             ax.fill_between(
                 rows[x], 100 * rows["ci_low"], 100 * rows["ci_high"], color=color, alpha=0.2
             )
         else:
-            ax.errorbar(
-                rows[x],
-                100 * rows["mean"],
-                yerr=[100 * low.fillna(0), 100 * high.fillna(0)],
-                color=color,
-                label=level,
-                marker="o",
-                capsize=3,
-            )
+            _errorbar(ax, rows[x], rows, color=color, label=level)
 
 
 def _finish(fig: plt.Figure, ax: plt.Axes, chance: float | None = None) -> plt.Figure:
@@ -189,10 +192,7 @@ def plot_accuracy_by_level(table: pd.DataFrame, title: str, chance: float) -> pl
     ax.bar(
         levels,
         100 * rows["mean"],
-        yerr=[
-            100 * (rows["mean"] - rows["ci_low"]).fillna(0),
-            100 * (rows["ci_high"] - rows["mean"]).fillna(0),
-        ],
+        yerr=_yerr(rows),
         color=[LEVEL_COLORS[lv] for lv in levels],
         capsize=4,
     )
@@ -204,20 +204,6 @@ def plot_accuracy_by_level(table: pd.DataFrame, title: str, chance: float) -> pl
 COMPLETION_COLORS: dict[str, str] = {"short": LEVEL_COLORS["none"], "long": LEVEL_COLORS["long"]}
 METHOD_COLORS: dict[str, str] = {"it": "#7f7f7f", "im": "#c44e52", "plw": "#4c72b0"}
 _PLW_TICKS = (0.0, 1e-3, 1e-2, 1e-1, 1.0)
-
-
-def _errorbar(ax: plt.Axes, x, rows: pd.DataFrame, **style) -> None:
-    ax.errorbar(
-        x,
-        100 * rows["mean"],
-        yerr=[
-            100 * (rows["mean"] - rows["ci_low"]).fillna(0),
-            100 * (rows["ci_high"] - rows["mean"]).fillna(0),
-        ],
-        marker="o",
-        capsize=3,
-        **style,
-    )
 
 
 def plot_plw_sweep(

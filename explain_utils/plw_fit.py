@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from explain_utils.results import ALL
+from explain_utils.results import final_accuracy, summarize
 
 WP_EXPONENT = math.log10(2)  # 0.30103: PLW 0.1 -> w_p 0.5
 METHODS: dict[str, str] = {"completion": "it", "plw": "plw", "im": "im"}  # loss_mode -> method
@@ -26,16 +26,14 @@ def w_p(plw: float | np.ndarray) -> float | np.ndarray:
     return np.power(plw, WP_EXPONENT)
 
 
-def final_accuracy(frame: pd.DataFrame, split: str = "test") -> pd.DataFrame:
-    """One row per fine-tuning run: final accuracy on ``split`` (all depths and lengths)."""
-    rows = frame[
-        (frame["stage"] == "final")
-        & (frame["split"] == split)
-        & (frame["metric"] == "accuracy")
-        & (frame["depth"].astype(str) == ALL)
-        & (frame["length_bucket"].astype(str) == ALL)
-    ]
-    return rows.copy()
+def _sweep_runs(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the PLW sweep's runs (``plw`` and ``it`` at the train size where ``plw`` ran), with
+    completion-only (``it``) runs given their prompt-loss weight of 0."""
+    sizes = rows.loc[rows["method"] == "plw", "train_size"].unique()
+    rows = rows[rows["method"].isin(["plw", "it"]) & rows["train_size"].isin(sizes)]
+    return rows.assign(
+        prompt_loss_weight=np.where(rows["method"] == "it", 0.0, rows["prompt_loss_weight"])
+    )
 
 
 def sweep_points(frame: pd.DataFrame, completion: str) -> pd.DataFrame:
@@ -44,13 +42,8 @@ def sweep_points(frame: pd.DataFrame, completion: str) -> pd.DataFrame:
     Completion-only runs (``it``) are the PLW = 0 points; the train size is the sweep's, i.e. the
     one at which ``plw`` runs exist.
     """
-    rows = final_accuracy(frame)
-    rows = rows[rows["completion"] == completion]
-    sizes = rows.loc[rows["method"] == "plw", "train_size"].unique()
-    rows = rows[rows["method"].isin(["plw", "it"]) & rows["train_size"].isin(sizes)]
-    rows = rows.assign(
-        prompt_loss_weight=np.where(rows["method"] == "it", 0.0, rows["prompt_loss_weight"])
-    )
+    rows = final_accuracy(frame, task=None)
+    rows = _sweep_runs(rows[rows["completion"] == completion])
     rows = rows.assign(w_p=w_p(rows["prompt_loss_weight"].to_numpy(dtype=float)))
     return rows[
         ["completion", "method", "train_size", "prompt_loss_weight", "w_p", "seed", "value"]
@@ -132,14 +125,7 @@ def loss_curves(frame: pd.DataFrame, weights: tuple[float, ...]) -> pd.DataFrame
     Mean and 95 % CI over seeds per ``completion``, ``prompt_loss_weight``, ``metric``
     (``train_completion_loss`` / ``validation_completion_loss``) and ``step``.
     """
-    from explain_utils.results import summarize
-
     metrics = ("train_completion_loss", "validation_completion_loss")
-    rows = frame[(frame["stage"] == "curve") & frame["metric"].isin(metrics)]
-    sizes = rows.loc[rows["method"] == "plw", "train_size"].unique()
-    rows = rows[rows["method"].isin(["plw", "it"]) & rows["train_size"].isin(sizes)]
-    rows = rows.assign(
-        prompt_loss_weight=np.where(rows["method"] == "it", 0.0, rows["prompt_loss_weight"])
-    )
+    rows = _sweep_runs(frame[(frame["stage"] == "curve") & frame["metric"].isin(metrics)])
     rows = rows[np.isclose(rows["prompt_loss_weight"].to_numpy()[:, None], weights).any(axis=1)]
     return summarize(rows, ["completion", "prompt_loss_weight", "metric", "step"])

@@ -22,7 +22,6 @@ tokens, not template tokens, so IM and PLW both see it).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +29,7 @@ import datasets
 import numpy as np
 import pandas as pd
 
-from explain_utils.data import CARD_NAME, load_splits, n_tokens, save_splits
+from explain_utils.data import load_splits, n_tokens, read_data_card, save_splits
 from explain_utils.explanations import LEVELS
 from explain_utils.plw_fit import METHODS
 from explain_utils.profiles import AblationConfig
@@ -130,7 +129,7 @@ def write_ablation_data(
             f"finetune_pool + pretrain_size must be <= {n_train} (train rows in {str(source)!r}); "
             f"got {finetune_pool} + {pretrain_size}"
         )
-    card = json.loads((source / CARD_NAME).read_text())
+    card = read_data_card(source)
     heads = {
         "validation": splits["validation"].select(
             range(min(n_validation, len(splits["validation"])))

@@ -129,6 +129,20 @@ def read_results(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"depth": str, "length_bucket": str})
 
 
+def final_accuracy(
+    frame: pd.DataFrame, split: str = "test", task: str | None = "listops"
+) -> pd.DataFrame:
+    """One row per run: final accuracy on ``split`` over all depths and lengths (``task`` None: any)."""
+    rows = frame[
+        (frame["stage"] == "final")
+        & (frame["split"] == split)
+        & (frame["metric"] == "accuracy")
+        & (frame["depth"].astype(str) == ALL)
+        & (frame["length_bucket"].astype(str) == ALL)
+    ]
+    return rows[rows["task"] == task].copy() if task is not None else rows.copy()
+
+
 def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
     """Mean and the two ends of its t-interval over seeds; NaN ends for fewer than two values."""
     arr = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)

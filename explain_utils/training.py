@@ -204,8 +204,9 @@ def _accelerator(device: str):
     return Accelerator(cpu=device == "cpu" or (device == "auto" and not torch.cuda.is_available()))
 
 
-def run_dir_for(config: TrainConfig, data_dir: str | Path, runs_dir: str | Path) -> Path:
-    """The run's directory: named after the hash of its config, its data and the engine version."""
+def locate_run(config: TrainConfig, data_dir: str | Path, runs_dir: str | Path) -> tuple[Path, str]:
+    """The run's directory (named after the hash of its config, its data and the engine version)
+    and the data's fingerprint."""
     task_dir = Path(data_dir) / config.task
     if not task_dir.is_dir():
         raise FileNotFoundError(
@@ -215,14 +216,17 @@ def run_dir_for(config: TrainConfig, data_dir: str | Path, runs_dir: str | Path)
     key = runs.run_key(
         config.hashed() | {"model_files": runs.checkpoint_stamp(config.model)}, fingerprint
     )
-    return Path(runs_dir) / runs.run_name(config.model, config.task, config.level, config.seed, key)
+    run_dir = Path(runs_dir) / runs.run_name(
+        config.model, config.task, config.level, config.seed, key
+    )
+    return run_dir, fingerprint
 
 
 def cached_result(
     config: TrainConfig, data_dir: str | Path, runs_dir: str | Path
 ) -> runs.RunResult | None:
     """The finished run's result if it is in the cache, else None (nothing is trained)."""
-    run_dir = run_dir_for(config, data_dir, runs_dir)
+    run_dir, _ = locate_run(config, data_dir, runs_dir)
     return runs.RunResult.load(run_dir) if runs.is_finished(run_dir) else None
 
 
@@ -240,10 +244,9 @@ def train(
     """
     config.validate()
     task_dir = Path(data_dir) / config.task
-    run_dir = run_dir_for(config, data_dir, runs_dir)
+    run_dir, fingerprint = locate_run(config, data_dir, runs_dir)
     if runs.is_finished(run_dir):
         return runs.RunResult.load(run_dir)
-    fingerprint = runs.dataset_fingerprint(task_dir)
 
     splits = load_splits(task_dir)
     n_train = len(splits["train"])
