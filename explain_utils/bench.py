@@ -167,6 +167,7 @@ def run(
             save_model=False,
             max_new_tokens=4,
             device=device,
+            cpu_threads=torch.get_num_threads(),  # the bare loop's and the trainer's threads
         )
 
         def engine_seconds(name: str, **changes) -> float:
@@ -177,7 +178,6 @@ def run(
         seconds: dict[str, list[float]] = {
             k: [] for k in ("engine", "loop", "trainer", "grouped", "bf16", "one_thread")
         }
-        threads = torch.get_num_threads()
         for r in range(rounds):  # interleaved, so background load hits every contender alike
             seconds["engine"].append(engine_seconds(f"engine{r}"))
             model.load_state_dict(initial)
@@ -200,9 +200,7 @@ def run(
                 )
             )
             seconds["bf16"].append(engine_seconds(f"bf16_{r}", bf16=True))
-            torch.set_num_threads(1)
-            seconds["one_thread"].append(engine_seconds(f"one_thread{r}"))
-            torch.set_num_threads(threads)
+            seconds["one_thread"].append(engine_seconds(f"one_thread{r}", cpu_threads=1))
         best = {k: min(v) for k, v in seconds.items()}
         speed = {
             k: (trainer_tokens if k in ("trainer", "grouped") else timed_tokens) / v

@@ -187,6 +187,27 @@ def check_c3(frame: pd.DataFrame, modulus: int) -> Claim:
     )
 
 
+def seed_accuracies(
+    frame: pd.DataFrame, level: str, task: str = "listops", params: int | None = None
+) -> str:
+    """Each seed's final test accuracy at ``level`` (smallest model unless ``params``), for prose."""
+    runs = final_accuracy(frame, task=task)
+    runs = runs[runs["level"] == level]
+    runs = runs[runs["params"] == (params if params is not None else runs["params"].min())]
+    return ", ".join(_pct(v) for v in sorted(runs["value"])) or "not measured"
+
+
+def lead_over_none(table: pd.DataFrame, column: str, level: str) -> str:
+    """Points by which ``level`` leads ``none`` at each value of ``column`` of a summary table, for prose."""
+    means = table.pivot_table(index=column, columns="level", values="mean", sort=False)
+    if not {"none", level} <= set(means.columns):
+        return "not measured"
+    return ", ".join(
+        f"{column} {key}: {100 * (row[level] - row['none']):+.1f} points"
+        for key, row in means.iterrows()
+    )
+
+
 def check_c4(frame: pd.DataFrame) -> Claim:
     """Smallest train size: best explained vs none."""
     pair = _none_and_best(frame, "train_size", "smallest")

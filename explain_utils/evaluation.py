@@ -55,6 +55,11 @@ class EvalResult:
         return out
 
 
+def bucket_order(label: str) -> float:
+    """Sort key of a length-bucket label (``"8-10"``, ``">200"``) or a depth (``"2"``): its lower end."""
+    return math.inf if label.startswith(">") else float(label.split("-")[0])
+
+
 def length_bucket(length: int, edges: tuple[int, ...] = LENGTH_EDGES) -> str:
     """Bucket label such as ``"11-20"`` for a source length in tokens (``">200"`` past the last edge)."""
     low = 1
@@ -122,11 +127,10 @@ def score(
     def group(values: dict[str, list[float]]) -> dict[str, dict[str, float]]:
         return {k: {"accuracy": float(np.mean(v)), "n": len(v)} for k, v in values.items()}
 
-    order = sorted(by_length, key=lambda b: math.inf if b.startswith(">") else int(b.split("-")[0]))
     return EvalResult(
         metrics,
-        group(dict(sorted(by_depth.items(), key=lambda kv: int(kv[0])))),
-        group({b: by_length[b] for b in order}),
+        group({d: by_depth[d] for d in sorted(by_depth, key=bucket_order)}),
+        group({b: by_length[b] for b in sorted(by_length, key=bucket_order)}),
         records,
     )
 

@@ -14,8 +14,6 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-import torch
-
 from explain_utils.explanations import LEVELS
 from explain_utils.models import preset_scale
 from explain_utils.profiles import ExperimentConfig
@@ -35,10 +33,6 @@ def _cost(config: TrainConfig) -> tuple[int, int, int]:
     """A rough ordering of run time: model size (preset order), target length (level), steps."""
     size = preset_scale(config.model)
     return size, LEVELS.index(config.level), config.steps
-
-
-def _init_worker(threads: int) -> None:
-    torch.set_num_threads(threads)
 
 
 def _run_one(config: TrainConfig, data_dir: str, runs_dir: str) -> RunResult:
@@ -67,13 +61,11 @@ def run_grid(
                 results[i] = _run_one(configs[i], data_dir, runs_dir)
                 bar.update()
             return results  # type: ignore[return-value]
-        threads = max(1, (os.cpu_count() or 1) // workers)
+        # each run sets its own intra-op threads (TrainConfig.cpu_threads, 1 by default)
         context = multiprocessing.get_context("spawn")  # fork + torch threads can deadlock
         with concurrent.futures.ProcessPoolExecutor(
             min(workers, len(todo)),
             mp_context=context,
-            initializer=_init_worker,
-            initargs=(threads,),
         ) as pool:
             # longest runs first, so the last core is not left idle at the end (a grid's tail
             # otherwise runs on one single-threaded worker while the other core waits)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from explain_utils.evaluation import bucket_order
 from explain_utils.runs import RunResult
 from explain_utils.storage import atomic_write
 
@@ -95,10 +96,14 @@ def run_rows(result: RunResult) -> list[dict]:
         for metric, value in evaluated["metrics"].items():
             if metric != "n":
                 add("final", split, ALL, ALL, metric, value, seen)
-        for depth, cell in evaluated["by_depth"].items():
-            add("final", split, str(depth), ALL, "accuracy", cell["accuracy"], seen)
-        for bucket, cell in evaluated["by_length"].items():
-            add("final", split, ALL, bucket, "accuracy", cell["accuracy"], seen)
+        # in numeric order: a result read back from result.json has its keys sorted as text
+        for column, groups in (
+            ("depth", evaluated["by_depth"]),
+            ("length", evaluated["by_length"]),
+        ):
+            for group in sorted(groups, key=bucket_order):
+                depth, bucket = (group, ALL) if column == "depth" else (ALL, group)
+                add("final", split, depth, bucket, "accuracy", groups[group]["accuracy"], seen)
     for point in result.curve:
         at = {k: point[k] for k in ("step", "examples_seen", "target_tokens_seen")}
         for metric in _CURVE_METRICS:

@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         notebooks = [nb for nb in notebooks if nb.stem in args.only]
 
+    total = 0.0
     for nb in notebooks:
         print(f"[run_book] {nb.relative_to(root)} (profile {profile}) ...", flush=True)
         try:
@@ -168,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
+        total += seconds
         print(f"[run_book] {nb.name} done in {seconds:.0f} s", flush=True)
+    print(f"[run_book] {len(notebooks)} notebook(s) in {total / 60:.1f} min", flush=True)
     return 0
 
 

@@ -60,7 +60,7 @@ SCHEDULERS: tuple[str, ...] = ("linear", "cosine", "constant", "constant_with_wa
 # fields that do not change a run's numbers, so they stay out of its cache key
 _NOT_HASHED = frozenset({"progress", "checkpoint_every", "save_model"})
 # fields added after runs were cached: left out of the key at their default, so old keys still hold
-_HASHED_UNLESS_DEFAULT: dict[str, Any] = {"eval_loss": False}
+_HASHED_UNLESS_DEFAULT: dict[str, Any] = {"eval_loss": False, "cpu_threads": 1}
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,10 @@ class TrainConfig:
     # decoder-only: at every curve point also the completion-only loss on train and validation rows
     eval_loss: bool = False
     bf16: bool = False  # bfloat16 autocast (CPU with AVX-512 BF16, or GPU)
+    # intra-op threads of a CPU run: part of the run's definition, because the thread count
+    # changes the order of float sums and so the numbers (measured: one seed's test accuracy
+    # moved by 5 points between 1 and 2 threads); 1 = what the grid's parallel workers use
+    cpu_threads: int = 1
     device: str = "auto"  # auto (GPU when present) | cpu | cuda
     checkpoint_every: int | None = None  # steps; None = at every evaluation
     save_model: bool = True
@@ -132,6 +136,7 @@ class TrainConfig:
                 "eval_loss must be False for an encoder-decoder model (decoder-only only)"
             )
         check_choice("bf16", self.bf16, (False, True))
+        check_int("cpu_threads", self.cpu_threads, minimum=1, maximum=256)
         check_choice("device", self.device, DEVICES)
         if self.device == "cuda" and not torch.cuda.is_available():
             raise ValueError(
@@ -243,11 +248,34 @@ def train(
     (and its checkpoint), e.g. to stop a run early; the tests use it to simulate a kill.
     """
     config.validate()
-    task_dir = Path(data_dir) / config.task
     run_dir, fingerprint = locate_run(config, data_dir, runs_dir)
     if runs.is_finished(run_dir):
         return runs.RunResult.load(run_dir)
+    on_cpu = config.device == "cpu" or not torch.cuda.is_available()
+    with _torch_threads(config.cpu_threads if on_cpu else None):
+        return _train(config, Path(data_dir) / config.task, run_dir, fingerprint, on_step)
 
+
+@contextlib.contextmanager
+def _torch_threads(threads: int | None):
+    """Run the block with ``threads`` intra-op threads (None: leave as is), then restore."""
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _train(
+    config: TrainConfig,
+    task_dir: Path,
+    run_dir: Path,
+    fingerprint: str,
+    on_step: Callable[[int], None] | None,
+) -> runs.RunResult:
+    """The training loop of ``train`` for a run that is not finished yet (resumes a checkpoint)."""
     splits = load_splits(task_dir)
     n_train = len(splits["train"])
     if config.train_size is not None and config.train_size > n_train:
@@ -457,6 +485,7 @@ def train(
                 "train_size": len(train_data),
                 "device": str(accelerator.device),
                 "processes": world,
+                "torch_threads": torch.get_num_threads(),
             },
         )
         result.save(run_dir)

@@ -16,7 +16,9 @@ from explain_utils.claims import (
     check_c6,
     claims_table,
     curve_table,
+    lead_over_none,
     read_claims,
+    seed_accuracies,
     steps_to_threshold,
     verdict,
     write_claims,
@@ -249,3 +251,22 @@ def test_reported_interval_stays_within_accuracy_range():
     ours = check_c3(frame, modulus=10).ours
     low, high = (float(x) for x in ours.rsplit("[", 1)[1].rstrip("]").split(","))
     assert 0.0 <= low < high <= 100.0, ours
+
+
+def test_seed_accuracies_and_lead_over_none_for_prose():
+    frame = final_rows(
+        {(1, "none"): [0.1, 0.12], (1, "long"): [0.9, 0.5], (2, "long"): [0.3, 0.3]},
+        task="modular_sum",
+    )
+    assert seed_accuracies(frame, "long", task="modular_sum") == "50.0 %, 90.0 %"
+    assert seed_accuracies(frame, "long", task="modular_sum", params=2) == "30.0 %, 30.0 %"
+    assert seed_accuracies(frame, "short", task="modular_sum") == "not measured"
+    table = pd.DataFrame(
+        {
+            "depth": ["1", "1", "2", "2"],
+            "level": ["none", "long", "none", "long"],
+            "mean": [0.5, 0.6, 0.3, 0.5],
+        }
+    )
+    assert lead_over_none(table, "depth", "long") == "depth 1: +10.0 points, depth 2: +20.0 points"
+    assert lead_over_none(table, "depth", "short") == "not measured"

@@ -76,6 +76,17 @@ def test_rows_are_tidy_and_round_trip(tmp_path):
         pd.testing.assert_frame_equal(back, frame, check_dtype=False)
 
 
+def test_breakdown_rows_come_in_numeric_order():
+    # a result read back from result.json has its keys sorted as text: "11-14" before "8-10"
+    result = _result(0, 0.5)
+    cell = {"accuracy": 0.5, "n": 2}
+    result.metrics["test"]["by_length"] = {"1-7": cell, "11-14": cell, "8-10": cell}
+    result.metrics["test"]["by_depth"] = {"10": cell, "2": cell}
+    final = results_frame([result]).query("stage == 'final'")
+    assert list(final.query("length_bucket != 'all'").length_bucket) == ["1-7", "8-10", "11-14"]
+    assert list(final.query("depth != 'all'").depth) == ["2", "10"]
+
+
 def test_mean_ci_is_a_t_interval():
     values = [0.6, 0.8, 0.7]
     mean, low, high = mean_ci(values)

@@ -13,6 +13,7 @@ from explain_utils.training import TrainConfig, train
 from tests.engine_data import copy_task, small_listops
 
 QUIET = dict(progress=False, eval_splits=("test",))
+TINY = dict(model="t5-1m", batch_size=8, max_new_tokens=4, save_model=False, **QUIET)
 
 
 @pytest.fixture(scope="module")
@@ -103,15 +104,7 @@ def test_killed_run_resumes_to_identical_result(overrides, listops_data, tmp_pat
 
 
 def test_finished_run_is_a_cache_hit_and_changes_recompute(listops_data, tmp_path):
-    config = TrainConfig(
-        model="t5-1m",
-        steps=3,
-        batch_size=8,
-        eval_every=0,
-        max_new_tokens=4,
-        save_model=False,
-        **QUIET,
-    )
+    config = TrainConfig(steps=3, eval_every=0, **TINY)
     first = train(config, listops_data, tmp_path)
     again = train(
         dataclasses.replace(config, checkpoint_every=1), listops_data, tmp_path
@@ -139,6 +132,28 @@ def test_same_seed_same_numbers(listops_data, tmp_path):
     a = train(config, listops_data, tmp_path / "a")
     b = train(config, listops_data, tmp_path / "b")
     assert a.comparable() == b.comparable()
+
+
+def test_numbers_do_not_depend_on_the_callers_threads(listops_data, tmp_path):
+    import torch
+
+    config = TrainConfig(steps=4, eval_every=2, eval_examples=4, device="cpu", **TINY)
+    before = torch.get_num_threads()
+    runs = {}
+    try:
+        for threads in (1, 2):  # a grid worker (1 thread) vs a notebook's own process (all cores)
+            torch.set_num_threads(threads)
+            runs[threads] = train(config, listops_data, tmp_path / f"caller{threads}")
+            assert torch.get_num_threads() == threads  # restored after the run
+    finally:
+        torch.set_num_threads(before)
+    assert runs[1].comparable() == runs[2].comparable()
+    assert runs[1].extra["torch_threads"] == runs[2].extra["torch_threads"] == 1
+    # more threads is another run: its own cache key, its numbers recorded as such
+    two = train(dataclasses.replace(config, cpu_threads=2), listops_data, tmp_path / "caller1")
+    assert two.run_id != runs[1].run_id and two.extra["torch_threads"] == 2
+    # at the default (1) the field stays out of the key, so runs cached before it still hit
+    assert "cpu_threads" not in config.hashed()
 
 
 def test_training_from_a_local_checkpoint(copy_data, tmp_path):
@@ -171,6 +186,7 @@ def test_training_from_a_local_checkpoint(copy_data, tmp_path):
         (dict(model="t5-1m", loss_mode="plw"), "loss_mode must be one of 'completion'"),
         (dict(loss_mode="both"), "loss_mode must be one of"),
         (dict(steps=0), "steps must be >= 1"),
+        (dict(cpu_threads=0), "cpu_threads must be >= 1"),
         (dict(eval_splits=("dev",)), "eval_splits must only contain"),
     ],
 )
