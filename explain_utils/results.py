@@ -97,13 +97,11 @@ def run_rows(result: RunResult) -> list[dict]:
             if metric != "n":
                 add("final", split, ALL, ALL, metric, value, seen)
         # in numeric order: a result read back from result.json has its keys sorted as text
-        for column, groups in (
-            ("depth", evaluated["by_depth"]),
-            ("length", evaluated["by_length"]),
-        ):
-            for group in sorted(groups, key=bucket_order):
-                depth, bucket = (group, ALL) if column == "depth" else (ALL, group)
-                add("final", split, depth, bucket, "accuracy", groups[group]["accuracy"], seen)
+        by_depth, by_length = evaluated["by_depth"], evaluated["by_length"]
+        for depth in sorted(by_depth, key=bucket_order):
+            add("final", split, depth, ALL, "accuracy", by_depth[depth]["accuracy"], seen)
+        for bucket in sorted(by_length, key=bucket_order):
+            add("final", split, ALL, bucket, "accuracy", by_length[bucket]["accuracy"], seen)
     for point in result.curve:
         at = {k: point[k] for k in ("step", "examples_seen", "target_tokens_seen")}
         for metric in _CURVE_METRICS:

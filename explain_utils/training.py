@@ -206,7 +206,12 @@ def _accelerator(device: str):
     # mixed precision is applied with torch.autocast below rather than by accelerate, whose global
     # state refuses a second, different setting in one process (a notebook runs both)
     # cpu=True also lets `accelerate launch`/torchrun processes find each other (gloo) without a GPU
-    return Accelerator(cpu=device == "cpu" or (device == "auto" and not torch.cuda.is_available()))
+    return Accelerator(cpu=_on_cpu(device))
+
+
+def _on_cpu(device: str) -> bool:
+    """Whether a run with this ``device`` setting trains on the CPU."""
+    return device == "cpu" or (device == "auto" and not torch.cuda.is_available())
 
 
 def locate_run(config: TrainConfig, data_dir: str | Path, runs_dir: str | Path) -> tuple[Path, str]:
@@ -251,8 +256,7 @@ def train(
     run_dir, fingerprint = locate_run(config, data_dir, runs_dir)
     if runs.is_finished(run_dir):
         return runs.RunResult.load(run_dir)
-    on_cpu = config.device == "cpu" or not torch.cuda.is_available()
-    with _torch_threads(config.cpu_threads if on_cpu else None):
+    with _torch_threads(config.cpu_threads if _on_cpu(config.device) else None):
         return _train(config, Path(data_dir) / config.task, run_dir, fingerprint, on_step)
 
 

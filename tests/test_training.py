@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+import torch
 
 from explain_utils.evaluation import generate
 from explain_utils.models import load_model
@@ -135,8 +136,6 @@ def test_same_seed_same_numbers(listops_data, tmp_path):
 
 
 def test_numbers_do_not_depend_on_the_callers_threads(listops_data, tmp_path):
-    import torch
-
     config = TrainConfig(steps=4, eval_every=2, eval_examples=4, device="cpu", **TINY)
     before = torch.get_num_threads()
     runs = {}
