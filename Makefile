@@ -11,7 +11,7 @@ PROFILE ?= quick
 PARAMS ?=
 RUN_ARGS = --profile $(PROFILE) $(if $(PARAMS),--params $(PARAMS),)
 
-.PHONY: install browser book notebooks html test lint format bench time-book lab clean
+.PHONY: install browser book notebooks html test lint format bench calibrate time-book lab clean
 .DEFAULT_GOAL := book
 
 $(VENV)/.installed: pyproject.toml
@@ -51,6 +51,11 @@ test: lint browser
 
 bench: install
 	$(PY) -m explain_utils.bench
+
+# chapters 2-4's learning rate per model and level, chosen on the validation split (needs notebook
+# 01's data); writes results/calibration/learning_rates.csv, which the chapters read
+calibrate: install
+	$(PY) -m explain_utils.calibrate --profile $(PROFILE)
 
 # the 45-minute target: `make book` timed in a fresh clone of HEAD, then its cached rerun
 time-book:

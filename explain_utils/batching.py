@@ -1,11 +1,7 @@
-"""Encoding examples once, length-bucketed batches, and padding them into tensors.
+"""Encoding examples once, and padding lists of rows into tensors.
 
-Examples are tokenized once into lists of ids; batches are index lists. Bucketing follows the
-"mega-batch" recipe (as in ``transformers``' ``LengthGroupedSampler``): shuffle, cut into chunks of
-``50 × batch_size``, sort each chunk by length, cut it into batches and shuffle the batch order.
-Batches then hold examples of similar length, so padding stays small, while every epoch still
-draws a fresh random order. The order is a pure function of ``(seed, epoch)``, so a resumed run
-finds its place from the step count alone.
+Examples are tokenized once into lists of ids; a batch is a list of row indices (which rows go
+together is the sampler's concern: ``trainer.SourceLengthSampler``).
 
 Layouts:
 
@@ -26,7 +22,6 @@ from transformers import PreTrainedTokenizerBase
 from explain_utils.tokenization import ANSWER, QUESTION
 
 IGNORE = -100
-MEGA_BATCH = 50
 
 
 @dataclass
@@ -77,27 +72,6 @@ def encode(
         inputs.append(question + body + answer)
         template.append([True] * len(question) + [False] * len(body) + [True] * len(answer))
     return Encoded(False, inputs, target_ids, template)
-
-
-def bucketed_batches(
-    lengths: np.ndarray, batch_size: int, seed: int, epoch: int
-) -> list[list[int]]:
-    """One epoch of batches (lists of row indices) grouping similar lengths; order set by (seed, epoch)."""
-    rng = np.random.default_rng([seed, epoch])
-    order = rng.permutation(len(lengths))
-    batches: list[list[int]] = []
-    chunk = batch_size * MEGA_BATCH
-    for start in range(0, len(order), chunk):
-        part = order[start : start + chunk]
-        part = part[np.argsort(lengths[part], kind="stable")]
-        batches += [part[i : i + batch_size].tolist() for i in range(0, len(part), batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
-
-
-def random_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
-    """Plain shuffled batches (no bucketing), the baseline the benchmark compares against."""
-    order = np.random.default_rng([seed, epoch]).permutation(n)
-    return [order[i : i + batch_size].tolist() for i in range(0, n, batch_size)]
 
 
 def _pad(seqs: list[list], value, left: bool = False) -> torch.Tensor:

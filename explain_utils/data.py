@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from explain_utils.explanations import LEVELS, explain_expr
+from explain_utils.explanations import explain_expr
 from explain_utils.listops import GeneratorConfig, evaluate_expr, generate_in_range, to_brackets
-from explain_utils.profiles import TASKS, DataConfig
 from explain_utils.progress import progress_bar
 from explain_utils.storage import atomic_write, write_json, write_text
 from explain_utils.validation import check_choice
+from explain_utils.vocabulary import LEVELS, TASKS
 
 TASK_OPERATORS: dict[str, tuple[str, ...]] = {
     "listops": ("MIN", "MAX", "MED", "SM"),
@@ -32,6 +32,26 @@ TASK_OPERATORS: dict[str, tuple[str, ...]] = {
 CARD_NAME = "data_card.json"
 # duplicates are skipped; give up (with a clear error) after this many draws per wanted row
 _MAX_DRAWS_PER_ROW = 50
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Everything notebook 01 needs to build the data sets (``profiles.data_config`` validates it)."""
+
+    profile: str
+    seed: int
+    output_dir: Path
+    modulus: int
+    tasks: tuple[str, ...]
+    n_train: int
+    n_validation: int
+    n_test: int
+    n_test_long: int
+    train_length: tuple[int, int]
+    test_long_length: tuple[int, int]
+    max_depth: int
+    min_args: int
+    max_args: int
 
 
 @dataclass(frozen=True)

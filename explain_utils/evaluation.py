@@ -29,10 +29,11 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from explain_utils.batching import encode, prompt_batch
-from explain_utils.explanations import LEVELS, final_answer, step_results
+from explain_utils.batching import Encoded, encode, prompt_batch
+from explain_utils.explanations import final_answer, step_results
 from explain_utils.progress import progress_bar
-from explain_utils.validation import check_choice, check_int
+from explain_utils.validation import check_choice
+from explain_utils.vocabulary import LEVELS
 
 # upper ends of the source-length buckets (tokens): fine steps over the quick ranges (5-14 train,
 # 15-28 longer test), coarse ones over the paper's (50-100 train, 101-200 longer test)
@@ -49,9 +50,11 @@ class EvalResult:
     predictions: list[dict] = field(default_factory=list)
 
     def to_dict(self, with_predictions: bool = False) -> dict:
+        """Metrics and breakdowns; ``correct`` holds one '0'/'1' per row, in row order (paired tests)."""
         out = asdict(self)
         if not with_predictions:
             out.pop("predictions")
+        out["correct"] = "".join(str(int(p["accuracy"])) for p in self.predictions)
         return out
 
 
@@ -135,20 +138,18 @@ def score(
     )
 
 
-def default_max_new_tokens(
-    split: datasets.Dataset, tokenizer: PreTrainedTokenizerBase, level: str
-) -> int:
-    """Room for the longest gold target of the split plus a margin (generation stops at eos anyway)."""
-    longest = max(
-        (
-            len(ids)
-            for ids in tokenizer(list(split[f"target_{level}"]), add_special_tokens=False)[
-                "input_ids"
-            ]
-        ),
-        default=1,
+def decode_ratio(data: Encoded) -> float:
+    """Most target tokens per source token in an encoded (training) split: with the source's length
+    it bounds how long an output may run, and it never looks at the rows being evaluated."""
+    return max(
+        (len(t) / max(len(s), 1) for s, t in zip(data.inputs, data.targets, strict=True)),
+        default=1.0,
     )
-    return int(longest * 1.25) + 4
+
+
+def decode_budget(source_tokens: int, ratio: float) -> int:
+    """New tokens allowed for a source of ``source_tokens``: the training ratio plus a 25 % margin."""
+    return int(math.ceil(1.25 * ratio * source_tokens)) + 4
 
 
 @torch.inference_mode()
@@ -161,16 +162,17 @@ def generate(
     max_new_tokens: int | None = None,
     bf16: bool = False,
     progress: bool = False,
+    ratio: float = 8.0,
 ) -> list[str]:
     """Greedy outputs for every row of ``split`` (in row order), batched with a KV cache, stopping at eos.
 
-    Rows are generated in order of prompt length, so batches need little padding.
+    Rows are generated in order of prompt length, so batches need little padding. Each batch may
+    generate ``max_new_tokens``, or when that is None ``decode_budget`` of its longest prompt
+    with ``ratio`` target tokens per source token (``decode_ratio`` of the training split).
     """
-    check_int("batch_size", batch_size, minimum=1)
     if len(split) == 0:
         return []
     data = encode(split, tokenizer, level, model.config.is_encoder_decoder)
-    max_new_tokens = max_new_tokens or default_max_new_tokens(split, tokenizer, level)
     order = np.argsort([len(s) for s in data.inputs], kind="stable")
     device = next(model.parameters()).device
     autocast = (
@@ -184,10 +186,11 @@ def generate(
         batch = {
             k: v.to(device) for k, v in prompt_batch(data, rows, tokenizer.pad_token_id).items()
         }
+        budget = max_new_tokens or decode_budget(batch["input_ids"].shape[1], ratio)
         with autocast:
             ids = model.generate(
                 **batch,
-                max_new_tokens=max_new_tokens,
+                max_new_tokens=budget,
                 do_sample=False,
                 num_beams=1,
                 eos_token_id=tokenizer.eos_token_id,
@@ -212,8 +215,10 @@ def evaluate(
     max_new_tokens: int | None = None,
     bf16: bool = False,
     progress: bool = False,
+    ratio: float = 8.0,
 ) -> EvalResult:
-    """Generate for every row of ``split`` and score the outputs (see ``score``)."""
-    check_choice("level", level, LEVELS)
-    texts = generate(model, tokenizer, split, level, batch_size, max_new_tokens, bf16, progress)
+    """Generate for every row of ``split`` and score the outputs (see ``score`` and ``generate``)."""
+    texts = generate(
+        model, tokenizer, split, level, batch_size, max_new_tokens, bf16, progress, ratio
+    )
     return score(texts, split, level)

@@ -14,12 +14,12 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from explain_utils.explanations import LEVELS
+from explain_utils.experiment_profiles import ExperimentConfig, chosen_learning_rate
 from explain_utils.models import preset_scale
-from explain_utils.profiles import ExperimentConfig
 from explain_utils.progress import progress_bar
 from explain_utils.runs import RunResult
 from explain_utils.training import TrainConfig, cached_result, train
+from explain_utils.vocabulary import LEVELS
 
 
 def default_workers() -> int:
@@ -80,21 +80,15 @@ def run_grid(
 
 
 def fine_tuning_grid(config: ExperimentConfig) -> list[TrainConfig]:
-    """Chapter 2's runs (reused by chapters 3 and 4): ListOps models x levels x seeds, then the modular sum."""
-    common = _common(config, train_size=max(config.train_sizes))
-    listops = [
-        TrainConfig(model=m, task="listops", level=lv, seed=s, **common)
-        for m in config.models
-        for lv in config.levels
-        for s in config.seeds
+    """Chapter 2's runs (reused by chapters 3 and 4): ListOps models x levels x seeds, then the
+    modular sum; each cell at its calibrated learning rate (``chosen_learning_rate``)."""
+    cells = [("listops", m, lv) for m in config.models for lv in config.levels]
+    cells += [("modular_sum", m, lv) for m in config.modsum_models for lv in config.modsum_levels]
+    return [
+        _run(config, model, task, level, seed, train_size=max(config.train_sizes))
+        for task, model, level in cells
+        for seed in config.seeds
     ]
-    modsum = [
-        TrainConfig(model=m, task="modular_sum", level=lv, seed=s, **common)
-        for m in config.modsum_models
-        for lv in config.modsum_levels
-        for s in config.seeds
-    ]
-    return listops + modsum
 
 
 def data_efficiency_grid(config: ExperimentConfig) -> list[TrainConfig]:
@@ -104,26 +98,44 @@ def data_efficiency_grid(config: ExperimentConfig) -> list[TrainConfig]:
     largest train size are chapter 2's (cache hits when the parameters agree).
     """
     return [
-        TrainConfig(
-            model=config.data_efficiency_model,
-            task="listops",
-            level=lv,
-            seed=s,
-            **_common(config, train_size=n),
-        )
+        _run(config, config.data_efficiency_model, "listops", lv, s, train_size=n)
         for n in config.train_sizes
         for lv in config.data_efficiency_levels
         for s in config.seeds
     ]
 
 
-def _common(config: ExperimentConfig, train_size: int) -> dict:
-    return dict(
+def calibration_grid(config: ExperimentConfig) -> list[TrainConfig]:
+    """``make calibrate``'s runs: every ListOps model x level at every rate of ``learning_rates``,
+    the first seed, chapter 2's train size, steps and schedule; scored on the validation split
+    only, so choosing a rate never touches a test split."""
+    return [
+        dataclasses.replace(
+            _run(config, m, "listops", lv, config.seeds[0], train_size=max(config.train_sizes)),
+            learning_rate=lr,
+            eval_splits=("validation",),
+        )
+        for m in config.models
+        for lv in config.levels
+        for lr in config.learning_rates
+    ]
+
+
+def _run(
+    config: ExperimentConfig, model: str, task: str, level: str, seed: int, train_size: int
+) -> TrainConfig:
+    """One run of chapters 2-4 at its cell's calibrated learning rate."""
+    return TrainConfig(
+        model=model,
+        task=task,
+        level=level,
+        seed=seed,
         train_size=train_size,
         steps=config.steps,
         batch_size=config.batch_size,
-        learning_rate=config.learning_rate,
+        learning_rate=chosen_learning_rate(config, model, task, level),
         scheduler=config.scheduler,
+        warmup_ratio=config.warmup_ratio,
         eval_every=config.eval_every,
         eval_examples=config.eval_examples,
         eval_splits=("test", "test_long"),

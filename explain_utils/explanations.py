@@ -18,8 +18,17 @@ from __future__ import annotations
 import re
 
 from explain_utils.listops import Expr, apply, parse
+from explain_utils.vocabulary import LEVELS
 
-LEVELS: tuple[str, ...] = ("none", "short", "medium", "long")
+__all__ = [
+    "LEVELS",
+    "check_level",
+    "explain",
+    "explain_expr",
+    "final_answer",
+    "step_results",
+    "steps",
+]
 _ANSWER = re.compile(r"\banswer\s*(?:is\s+|:\s*|=\s*)?(-?\d+)\b")
 _NUMBER = re.compile(r"-?\d+")
 
@@ -72,6 +81,10 @@ def _step_text(op: str, values: list[int], result: int, level: str, modulus: int
 def explain_expr(expr: Expr, level: str, modulus: int = 10) -> str:
     """Target text for a parsed expression at an explanation level."""
     check_level(level)
+    return _explain(expr, level, modulus)
+
+
+def _explain(expr: Expr, level: str, modulus: int) -> str:
     trace = steps(expr, modulus)
     answer = f"answer {trace[-1][2]}"
     if level == "none":
@@ -83,8 +96,8 @@ def explain_expr(expr: Expr, level: str, modulus: int = 10) -> str:
 
 def explain(source: str, level: str, modulus: int = 10) -> str:
     """Target text for a ListOps expression (either notation) at an explanation level."""
-    check_level(level)
-    return explain_expr(parse(source, modulus), level, modulus)
+    check_level(level)  # before parsing: a bad level is named even when the source is bad too
+    return _explain(parse(source, modulus), level, modulus)
 
 
 def final_answer(text: str) -> int | None:

@@ -10,13 +10,20 @@ Loss modes of a decoder-only run (Huerta-Enochian & Ko 2024; Shi et al. 2024):
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from explain_utils.batching import Encoded, collate
+from explain_utils.vocabulary import LOSS_MODES
 
-LOSS_MODES: tuple[str, ...] = ("completion", "plw", "im")
+__all__ = [
+    "LOSS_MODES",
+    "completion_loss",
+    "loss_normalizer",
+    "prompt_weighted_loss",
+    "token_weights",
+    "weighted_token_loss",
+]
 
 
 def weighted_token_loss(
@@ -63,14 +70,33 @@ def prompt_weighted_loss(
     return weighted_token_loss(logits, labels, weights, normalizer)
 
 
-def example_weights(data: Encoded, loss_mode: str, prompt_loss_weight: float) -> np.ndarray:
-    """Per-example sum of loss weights (for step-level normalisation), matching ``prompt_weighted_loss``."""
-    targets = np.array([len(t) for t in data.targets], dtype=np.float64)
-    if data.is_encoder_decoder or loss_mode == "completion":
-        return targets
-    if loss_mode == "plw":  # the first prompt token is never predicted
-        return targets + prompt_loss_weight * np.array([len(p) - 1 for p in data.inputs])
-    return targets + np.array([sum(not t for t in tm[1:]) for tm in data.template])  # im
+def token_weights(
+    batch: dict[str, torch.Tensor], loss_mode: str, prompt_loss_weight: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Labels and loss weights of a collated batch, aligned with the positions that predict them.
+
+    Encoder-decoder: every target token weighs 1. Decoder-only (shifted, so position t predicts
+    token t+1): completion tokens 1; prompt tokens 0 (``completion``), ``prompt_loss_weight``
+    (``plw``) or 1 with the template words masked (``im``); padding 0.
+    """
+    labels = batch["labels"]
+    if "prompt_mask" not in batch:
+        return labels, (labels != -100).float()
+    labels, prompt = labels[:, 1:], batch["prompt_mask"][:, 1:]
+    if loss_mode == "im":  # Shi et al.: loss over instruction and output, template masked
+        labels = labels.masked_fill(batch["template_mask"][:, 1:], -100)
+    weight = {"completion": 0.0, "plw": float(prompt_loss_weight), "im": 1.0}[loss_mode]
+    return labels, torch.where(prompt, weight, 1.0) * (labels != -100)
+
+
+def loss_normalizer(
+    batch: dict[str, torch.Tensor], loss_mode: str, prompt_loss_weight: float, normalization: str
+) -> torch.Tensor:
+    """What a batch's weighted loss is divided by: the sum of its weights, or its completion tokens."""
+    labels, weights = token_weights(batch, loss_mode, prompt_loss_weight)
+    if normalization == "weights" or "prompt_mask" not in batch:
+        return weights.sum()
+    return ((labels != -100) & ~batch["prompt_mask"][:, 1:]).sum().float()
 
 
 @torch.inference_mode()

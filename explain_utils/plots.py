@@ -1,24 +1,64 @@
-"""Figures for the book: one colour per explanation level everywhere, labelled axes, CIs."""
+"""Figures for the book: one colour per explanation level everywhere, labelled axes, CIs.
+
+Levels always read none → short → medium → long and models smallest first. Accuracy figures take
+``baselines`` (``{label: accuracy}``, from ``baselines.baseline_lines``) and draw each as a
+labelled horizontal line, so every accuracy is seen against rules that need no model.
+Figures are returned, never shown.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from explain_utils.explanations import LEVELS
-
-# one fixed colour per explanation level, used by every figure in the book
-LEVEL_COLORS: dict[str, str] = dict(
-    zip(LEVELS, sns.color_palette("viridis_r", len(LEVELS)).as_hex(), strict=True)
+from explain_utils.plots_core import (
+    GAIN_COLORS,
+    LEVEL_COLORS,
+    SPLIT_ORDER,
+    baseline_lines,
+    by_size,
+    errorbar,
+    finish,
+    legend_beside,
+    levels_in,
+    lines_with_ci,
+    size_ticks,
+    use_book_style,
+    yerr,
 )
-SPLIT_ORDER = ("train", "validation", "test", "test_long")
+from explain_utils.plots_prompt_loss import (
+    COMPLETION_COLORS,
+    METHOD_COLORS,
+    plot_completion_loss_curves,
+    plot_im_vs_train_size,
+    plot_plw_sweep,
+)
+from explain_utils.vocabulary import LEVELS
 
-
-def use_book_style() -> None:
-    """Seaborn theme shared by every notebook."""
-    sns.set_theme(style="whitegrid", context="notebook")
+__all__ = [  # the notebooks' import point: chapter 5's figures live in plots_prompt_loss
+    "COMPLETION_COLORS",
+    "GAIN_COLORS",
+    "LEVEL_COLORS",
+    "METHOD_COLORS",
+    "accuracy_vs_compute",
+    "gain_vs_size",
+    "plot_accuracy_by_group",
+    "plot_accuracy_by_level",
+    "plot_accuracy_vs",
+    "plot_completion_loss_curves",
+    "plot_im_vs_train_size",
+    "plot_label_distribution",
+    "plot_learning_curves",
+    "plot_plateaus",
+    "plot_plw_sweep",
+    "plot_source_lengths",
+    "plot_target_lengths",
+    "use_book_style",
+]
 
 
 def plot_target_lengths(lengths: pd.DataFrame, title: str) -> plt.Figure:
@@ -76,60 +116,70 @@ def plot_label_distribution(labels: pd.DataFrame, title: str) -> plt.Figure:
     return fig
 
 
-def _levels_in(table: pd.DataFrame) -> list[str]:
-    return [lv for lv in LEVELS if lv in set(table["level"])]
-
-
-def _yerr(rows: pd.DataFrame) -> list[pd.Series]:
-    """Error-bar lengths (percent) below and above ``mean`` from the 95 % CI columns."""
-    return [
-        100 * (rows["mean"] - rows["ci_low"]).fillna(0),
-        100 * (rows["ci_high"] - rows["mean"]).fillna(0),
-    ]
-
-
-def _errorbar(ax: plt.Axes, x, rows: pd.DataFrame, **style) -> None:
-    ax.errorbar(x, 100 * rows["mean"], yerr=_yerr(rows), marker="o", capsize=3, **style)
-
-
-def _lines_with_ci(ax: plt.Axes, table: pd.DataFrame, x: str, band: bool = False) -> None:
-    """One line per explanation level: ``mean`` with its 95 % CI (error bars, or a band for curves)."""
-    for level in _levels_in(table):
-        rows = table[table["level"] == level].sort_values(x)
-        color = LEVEL_COLORS[level]
-        if band:
-            ax.plot(rows[x], 100 * rows["mean"], color=color, label=level)
-            ax.fill_between(
-                rows[x], 100 * rows["ci_low"], 100 * rows["ci_high"], color=color, alpha=0.2
-            )
-        else:
-            _errorbar(ax, rows[x], rows, color=color, label=level)
-
-
-def _finish(fig: plt.Figure, ax: plt.Axes, chance: float | None = None) -> plt.Figure:
-    if chance is not None:
-        ax.axhline(100 * chance, color="black", linestyle="--", linewidth=1, label="chance")
-    ax.set_ylim(0, 100)
-    ax.legend(title="explanation", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    fig.tight_layout()
-    return fig
-
-
 def plot_accuracy_vs(
-    table: pd.DataFrame, x: str, xlabel: str, title: str, chance: float, logx: bool = True
+    table: pd.DataFrame,
+    x: str,
+    xlabel: str,
+    title: str,
+    chance: float,
+    logx: bool = True,
+    baselines: Mapping[str, float] | None = None,
 ) -> plt.Figure:
     """Test accuracy vs a numeric ``x`` (model size, train size, tokens) per level, mean ± 95 % CI."""
-    fig, ax = plt.subplots(figsize=(7, 4))
-    _lines_with_ci(ax, table, x)
+    fig, ax = plt.subplots(figsize=(9, 4))
+    lines_with_ci(ax, table, x)
     if logx:
         ax.set_xscale("log")
-    if x == "params" and "model" in table:  # name each model at its size
-        sizes = table.drop_duplicates("params").sort_values("params")
-        labels = [f"{m}\n{p:,}" for m, p in zip(sizes["model"], sizes["params"], strict=True)]
-        ax.set_xticks(sizes["params"], labels)
-        ax.minorticks_off()
+    if x == "params" and "model" in table:
+        size_ticks(ax, table)
     ax.set(xlabel=xlabel, ylabel="test accuracy (%, mean ± 95 % CI)", title=title)
-    return _finish(fig, ax, chance)
+    return finish(fig, ax, chance, baselines)
+
+
+_X_LABELS = {"step": "optimizer steps", "target_tokens_seen": "target tokens seen"}
+
+
+def _plateau_marks(ax: plt.Axes, curves: pd.DataFrame, plateaus: pd.DataFrame) -> None:
+    """A triangle on each level's curve at its mean step to the plateau (``steps_to_plateau``)."""
+    for level in levels_in(plateaus):
+        step = plateaus.loc[plateaus["level"] == level, "steps_to_plateau"].mean()
+        rows = curves[curves["level"] == level].sort_values("step")
+        if rows.empty:
+            continue
+        y = np.interp(step, rows["step"], 100 * rows["mean"])
+        ax.plot(step, y, marker="v", markersize=9, color=LEVEL_COLORS[level], linestyle="none")
+
+
+def _curve_panels(
+    curves: pd.DataFrame,
+    models: list[str] | None,
+    title: str,
+    x: str,
+    chance: float | None,
+    baselines: Mapping[str, float] | None,
+    plateaus: pd.DataFrame | None = None,
+) -> plt.Figure:
+    models = by_size(curves, models)
+    fig, axes = plt.subplots(
+        1, len(models), figsize=(4.5 * len(models) + 3.5, 3.8), sharey=True, squeeze=False
+    )
+    for ax, model in zip(axes[0], models, strict=True):
+        rows = curves[curves["model"] == model]
+        lines_with_ci(ax, rows, x, band=True)
+        if plateaus is not None:
+            _plateau_marks(ax, rows, plateaus[plateaus["model"] == model])
+        baseline_lines(ax, chance, baselines)
+        if x != "step":
+            ax.set_xscale("log")
+        ax.set(xlabel=_X_LABELS.get(x, x) + (" (log scale)" if x != "step" else ""), title=model)
+        ax.set_ylim(0, 101.5)  # a baseline at 100 % stays visible
+    axes[0][0].set_ylabel("validation accuracy (%, mean ± 95 % CI)")
+    if plateaus is not None and not plateaus.empty:  # one grey legend entry for the triangles
+        axes[0][-1].plot([], [], marker="v", color="0.4", ls="none", label="plateau reached (mean)")
+    legend_beside(axes[0][-1])
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 
 def plot_learning_curves(
@@ -138,19 +188,63 @@ def plot_learning_curves(
     title: str,
     x: str = "step",
     chance: float | None = None,
+    baselines: Mapping[str, float] | None = None,
 ) -> plt.Figure:
-    """Validation accuracy vs ``x`` per level, one panel per model; ``curves`` summarised by model, level, x."""
-    fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 3.8), sharey=True)
-    axes = [axes] if len(models) == 1 else list(axes)
-    labels = {"step": "optimizer steps", "target_tokens_seen": "target tokens seen"}
-    for ax, model in zip(axes, models, strict=True):
-        _lines_with_ci(ax, curves[curves["model"] == model], x, band=True)
-        ax.set(xlabel=labels.get(x, x), title=model, ylim=(0, 100))
-        if chance is not None:
-            ax.axhline(100 * chance, color="black", linestyle="--", linewidth=1, label="chance")
-    axes[0].set_ylabel("validation accuracy (%, mean ± 95 % CI)")
-    axes[-1].legend(title="explanation", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    fig.suptitle(title)
+    """Validation accuracy vs ``x`` per level, one panel per model (smallest first);
+    ``curves`` from ``claims.curve_table``."""
+    return _curve_panels(curves, models, title, x, chance, baselines)
+
+
+def plot_plateaus(
+    curves: pd.DataFrame,
+    title: str,
+    plateaus: pd.DataFrame | None = None,
+    chance: float | None = None,
+    baselines: Mapping[str, float] | None = None,
+) -> plt.Figure:
+    """Validation accuracy against steps for every model size and level (mean and 95 % CI band
+    over seeds), to show where the curves flatten; ``plateaus`` (``claims.steps_to_plateau``)
+    adds a triangle at each level's mean step to its own plateau."""
+    return _curve_panels(curves, None, title, "step", chance, baselines, plateaus)
+
+
+def accuracy_vs_compute(
+    curves: pd.DataFrame,
+    title: str,
+    models: list[str] | None = None,
+    chance: float | None = None,
+    baselines: Mapping[str, float] | None = None,
+) -> plt.Figure:
+    """Validation accuracy against training target tokens seen (log scale) per level, one panel
+    per model; ``curves`` from ``claims.curve_table(frame, x="target_tokens_seen")``."""
+    return _curve_panels(curves, models, title, "target_tokens_seen", chance, baselines)
+
+
+def gain_vs_size(gains: pd.DataFrame, title: str) -> plt.Figure:
+    """Explanation gain (each level − none, and long − short) against model size, with the paired
+    95 % CIs; ``gains`` from ``claims.gain_table``. Points of one size are spread a little."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    contrasts = [c for c in GAIN_COLORS if c in set(gains["contrast"])]
+    for i, name in enumerate(contrasts):
+        rows = gains[gains["contrast"] == name].sort_values("params")
+        dodge = 1.06 ** (i - (len(contrasts) - 1) / 2)
+        errorbar(
+            ax,
+            rows["params"] * dodge,
+            rows.rename(columns={"diff": "mean"}),
+            color=GAIN_COLORS[name],
+            linestyle="--" if name == "long − short" else "-",
+            label=name,
+        )
+    ax.axhline(0, color="black", linewidth=1)
+    ax.set_xscale("log")
+    size_ticks(ax, gains)
+    ax.set(
+        xlabel="model (parameters, log scale)",
+        ylabel="test gain (points, paired 95 % CI)",
+        title=title,
+    )
+    legend_beside(ax, title="contrast")
     fig.tight_layout()
     return fig
 
@@ -162,16 +256,17 @@ def plot_accuracy_by_group(
     title: str,
     chance: float | None = None,
     boundary_after: str | None = None,
+    baselines: Mapping[str, float] | None = None,
 ) -> plt.Figure:
     """Test accuracy vs a categorical ``x`` (expression depth, length bucket) per level, mean ± 95 % CI.
 
     ``boundary_after``: a value of ``x`` after which a dotted line marks the end of the training
     range (for length buckets).
     """
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(9, 4))
     order = list(dict.fromkeys(table[x]))
     table = table.assign(_pos=table[x].map({v: i for i, v in enumerate(order)}))
-    _lines_with_ci(ax, table, "_pos")
+    lines_with_ci(ax, table, "_pos")
     if boundary_after in order:
         ax.axvline(
             order.index(boundary_after) + 0.5,
@@ -181,135 +276,25 @@ def plot_accuracy_by_group(
         )
     ax.set_xticks(range(len(order)), order)
     ax.set(xlabel=xlabel, ylabel="accuracy (%, mean ± 95 % CI)", title=title)
-    return _finish(fig, ax, chance)
+    return finish(fig, ax, chance, baselines)
 
 
-def plot_accuracy_by_level(table: pd.DataFrame, title: str, chance: float) -> plt.Figure:
-    """Bars of test accuracy per level (mean ± 95 % CI) against chance; for the modular-sum task."""
-    levels = _levels_in(table)
+def plot_accuracy_by_level(
+    table: pd.DataFrame,
+    title: str,
+    chance: float,
+    baselines: Mapping[str, float] | None = None,
+) -> plt.Figure:
+    """Bars of test accuracy per level (mean ± 95 % CI) against chance and the baselines."""
+    levels = levels_in(table)
     rows = table.set_index("level").loc[levels]
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+    fig, ax = plt.subplots(figsize=(8, 3.8))
     ax.bar(
         levels,
         100 * rows["mean"],
-        yerr=_yerr(rows),
+        yerr=yerr(rows),
         color=[LEVEL_COLORS[lv] for lv in levels],
         capsize=4,
     )
     ax.set(xlabel="explanation level", ylabel="test accuracy (%, mean ± 95 % CI)", title=title)
-    return _finish(fig, ax, chance)
-
-
-# chapter 5: a data type takes the colour of its completion's explanation level, methods their own
-COMPLETION_COLORS: dict[str, str] = {"short": LEVEL_COLORS["none"], "long": LEVEL_COLORS["long"]}
-METHOD_COLORS: dict[str, str] = {"it": "#7f7f7f", "im": "#c44e52", "plw": "#4c72b0"}
-_PLW_TICKS = (0.0, 1e-3, 1e-2, 1e-1, 1.0)
-
-
-def plot_plw_sweep(
-    table: pd.DataFrame, fits: dict, title: str, chance: float | None = None
-) -> plt.Figure:
-    """Test accuracy vs prompt-loss weight, one panel per data type: mean ± 95 % CI over seeds and
-    the PLW paper's quadratic in w_p (``fits[completion]``, a ``plw_fit.QuadraticFit``).
-
-    ``table``: ``summarize``d by ``completion`` and ``prompt_loss_weight``. The x axis is
-    logarithmic above 1e-4 and linear below, so PLW = 0 (completion-only) sits at the left edge.
-    """
-    completions = [c for c in COMPLETION_COLORS if c in set(table["completion"])]
-    fig, axes = plt.subplots(
-        1, len(completions), figsize=(5.5 * len(completions), 4), sharey=True, squeeze=False
-    )
-    grid = np.concatenate([[0.0], np.logspace(-4, 0, 200)])
-    for ax, completion in zip(axes[0], completions, strict=True):
-        rows = table[table["completion"] == completion].sort_values("prompt_loss_weight")
-        color = COMPLETION_COLORS[completion]
-        _errorbar(ax, rows["prompt_loss_weight"], rows, color=color, linestyle="none", label="runs")
-        fit = fits.get(completion)
-        if fit is not None:
-            ax.plot(
-                grid,
-                fit.predict(grid),
-                color=color,
-                linestyle="--",
-                label=f"quadratic in w_p, a = {fit.a:.1f}",
-            )
-        if chance is not None:
-            ax.axhline(100 * chance, color="black", linestyle=":", linewidth=1, label="chance")
-        ax.set_xscale("symlog", linthresh=1e-4, linscale=0.4)
-        ax.set_xticks(_PLW_TICKS, ["0", "1e-3", "0.01", "0.1", "1"])
-        ax.set_xlim(-2e-5, 1.3)
-        ax.set(xlabel="prompt-loss weight PLW (log scale; 0 = completion only)", title=completion)
-        ax.set_title(f"{completion}-completion data")
-        ax.legend(loc="lower left", frameon=False, fontsize="small")
-    axes[0][0].set_ylabel("test accuracy (%, mean ± 95 % CI)")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_im_vs_train_size(
-    table: pd.DataFrame, title: str, chance: float | None = None
-) -> plt.Figure:
-    """Test accuracy vs training examples for IM and completion-only (``it``), mean ± 95 % CI.
-
-    ``table``: ``summarize``d by ``method`` and ``train_size``.
-    """
-    labels = {"it": "completion only (IT)", "im": "instruction modelling (IM)"}
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for method in ("it", "im"):
-        rows = table[table["method"] == method].sort_values("train_size")
-        if not rows.empty:
-            _errorbar(
-                ax, rows["train_size"], rows, color=METHOD_COLORS[method], label=labels[method]
-            )
-    if chance is not None:
-        ax.axhline(100 * chance, color="black", linestyle=":", linewidth=1, label="chance")
-    ax.set_xscale("log")
-    ax.set(
-        xlabel="training examples (log scale)",
-        ylabel="test accuracy (%, mean ± 95 % CI)",
-        title=title,
-    )
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def plot_completion_loss_curves(curves: pd.DataFrame, title: str) -> plt.Figure:
-    """Completion loss on training rows (solid) and held-out rows (dashed) against steps, one
-    colour per prompt-loss weight and one panel per data type; ``curves`` from ``plw_fit.loss_curves``."""
-    completions = [c for c in COMPLETION_COLORS if c in set(curves["completion"])]
-    weights = sorted(curves["prompt_loss_weight"].unique())
-    palette = dict(zip(weights, sns.color_palette("rocket_r", len(weights) + 1)[1:], strict=True))
-    styles = {"train_completion_loss": "-", "validation_completion_loss": "--"}
-    fig, axes = plt.subplots(
-        1, len(completions), figsize=(5.5 * len(completions), 3.8), squeeze=False
-    )
-    for ax, completion in zip(axes[0], completions, strict=True):
-        for weight in weights:
-            for metric, style in styles.items():
-                rows = curves[
-                    (curves["completion"] == completion)
-                    & (curves["prompt_loss_weight"] == weight)
-                    & (curves["metric"] == metric)
-                ].sort_values("step")
-                split = "train" if metric.startswith("train") else "held out"
-                ax.plot(
-                    rows["step"],
-                    rows["mean"],
-                    linestyle=style,
-                    color=palette[weight],
-                    label=f"PLW {weight:g}, {split}",
-                )
-                ax.fill_between(
-                    rows["step"], rows["ci_low"], rows["ci_high"], color=palette[weight], alpha=0.15
-                )
-        ax.set(
-            xlabel="optimizer steps",
-            ylabel="completion loss (nats per token)",
-            title=f"{completion}-completion data",
-        )
-    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, chance, baselines)

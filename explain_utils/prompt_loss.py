@@ -29,13 +29,13 @@ import datasets
 import numpy as np
 import pandas as pd
 
+from explain_utils.ablation_profiles import AblationConfig
 from explain_utils.data import load_splits, n_tokens, read_data_card, save_splits
-from explain_utils.explanations import LEVELS
 from explain_utils.plw_fit import METHODS
-from explain_utils.profiles import AblationConfig
 from explain_utils.results import results_frame
 from explain_utils.runs import RunResult
 from explain_utils.training import TrainConfig
+from explain_utils.vocabulary import LEVELS
 
 # Huerta-Enochian & Ko's ten prompt-loss weights
 PAPER_PLW_VALUES: tuple[float, ...] = (

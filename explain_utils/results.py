@@ -4,6 +4,11 @@ Plotting reads only these tables. Every row carries the run's coordinates (model
 task, seed, train size, loss mode, prompt-loss weight, steps) and the measurement's (split,
 ``stage`` "final" or "curve", depth and length bucket, or "all"; examples and target tokens seen),
 then ``metric`` and ``value``.
+
+A companion table keeps each run's per-row correctness (``correct_frame``: one row per run ×
+split, ``correct`` a string of ``0``/``1``, one character per row of the split in its row order),
+so two conditions can be compared on the same test rows (``stats.paired_contrast``).
+Light imports only (numpy, scipy, pandas; never torch): the claims and figures read these tables.
 """
 
 from __future__ import annotations
@@ -11,14 +16,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from explain_utils.evaluation import bucket_order
-from explain_utils.runs import RunResult
 from explain_utils.storage import atomic_write
+
+if TYPE_CHECKING:  # runs imports torch; tidy results only read a finished run's fields
+    from explain_utils.runs import RunResult
 
 ALL = "all"
 RUN_COLUMNS: tuple[str, ...] = (
@@ -46,6 +53,17 @@ COLUMNS: tuple[str, ...] = (
     "metric",
     "value",
 )
+CORRECT_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "task",
+    "model",
+    "params",
+    "level",
+    "seed",
+    "train_size",
+    "split",
+    "correct",
+)
 _CURVE_METRICS = (
     "accuracy",
     "exact_match",
@@ -56,6 +74,14 @@ _CURVE_METRICS = (
     "train_completion_loss",
     "validation_completion_loss",
 )
+
+
+def _lower_end(label: str) -> float:
+    """Sort key of a length bucket (``"8-10"``, ``">200"``) or a depth (``"2"``): its lower end.
+
+    The same rule as ``evaluation.bucket_order``, kept here so tidy results never import torch.
+    """
+    return math.inf if label.startswith(">") else float(label.split("-")[0])
 
 
 def run_rows(result: RunResult) -> list[dict]:
@@ -98,9 +124,9 @@ def run_rows(result: RunResult) -> list[dict]:
                 add("final", split, ALL, ALL, metric, value, seen)
         # in numeric order: a result read back from result.json has its keys sorted as text
         by_depth, by_length = evaluated["by_depth"], evaluated["by_length"]
-        for depth in sorted(by_depth, key=bucket_order):
+        for depth in sorted(by_depth, key=_lower_end):
             add("final", split, depth, ALL, "accuracy", by_depth[depth]["accuracy"], seen)
-        for bucket in sorted(by_length, key=bucket_order):
+        for bucket in sorted(by_length, key=_lower_end):
             add("final", split, ALL, bucket, "accuracy", by_length[bucket]["accuracy"], seen)
     for point in result.curve:
         at = {k: point[k] for k in ("step", "examples_seen", "target_tokens_seen")}
@@ -114,6 +140,49 @@ def results_frame(results: Iterable[RunResult]) -> pd.DataFrame:
     """All runs' tidy rows as one DataFrame with the standard columns."""
     rows = [row for result in results for row in run_rows(result)]
     return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def correct_frame(results: Iterable[RunResult]) -> pd.DataFrame:
+    """Per-row correctness of every run and evaluated split (``CORRECT_COLUMNS``).
+
+    Reads ``result.metrics[split]["correct"]``; splits (and runs) without it — results cached
+    before the field existed — are skipped. A string with characters other than 0/1 is an error.
+    """
+    rows = []
+    for result in results:
+        cfg = result.config
+        for split, evaluated in result.metrics.items():
+            correct = evaluated.get("correct")
+            if not correct:  # an old cache without the field, or a split with no rows
+                continue
+            if not isinstance(correct, str) or set(correct) - {"0", "1"}:
+                raise ValueError(
+                    f"run {result.run_id!r}, split {split!r}: 'correct' must be a string of 0/1"
+                )
+            rows.append(
+                {
+                    "run_id": result.run_id,
+                    "task": cfg["task"],
+                    "model": cfg["model"],
+                    "params": result.params,
+                    "level": cfg["level"],
+                    "seed": cfg["seed"],
+                    "train_size": result.extra.get("train_size", cfg["train_size"]),
+                    "split": split,
+                    "correct": correct,
+                }
+            )
+    return pd.DataFrame(rows, columns=list(CORRECT_COLUMNS))
+
+
+def write_correct(results: Iterable[RunResult], path: str | Path) -> Path:
+    """Write ``correct_frame(results)`` atomically (``results/<notebook>_rows.csv``)."""
+    return write_results(correct_frame(results), path)
+
+
+def read_correct(path: str | Path) -> pd.DataFrame:
+    """Read what ``write_correct`` wrote, ``correct`` kept as text (a leading 0 is a row)."""
+    return pd.read_csv(path, dtype={"correct": str, "model": str, "level": str, "split": str})
 
 
 def write_results(frame: pd.DataFrame, path: str | Path) -> Path:

@@ -4,8 +4,9 @@ A run's directory is named after a hash of everything that decides its numbers â
 config, the data set's fingerprint (sha256 of its Parquet files) and the engine version â€” so an
 unchanged run is found again (a cache hit) and a changed one gets a fresh directory. Inside:
 
-- ``checkpoint.pt``  while training: model, optimizer, scheduler, RNG states and progress, one
-  file written atomically, so a run killed at any moment resumes from its last checkpoint;
+- ``trainer/checkpoint-N/``  while training: the ``Trainer``'s checkpoint (model, optimizer,
+  scheduler, RNG states) and our ``progress.json`` written last, so a run killed at any moment
+  resumes from its last complete checkpoint; removed when the run finishes;
 - ``model/``         the trained model and tokenizer (``from_pretrained`` loads them);
 - ``predictions_<split>.jsonl``  one record per evaluated example;
 - ``result.json``    written last: its presence marks the run as finished.
@@ -13,23 +14,19 @@ unchanged run is found again (a cache hit) and a changed one gets a fresh direct
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-import random
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-
-from explain_utils.storage import atomic_write, write_json, write_text
+from explain_utils.storage import write_json, write_text
 
 # bump when a change to the engine changes results, so old cached runs are not reused
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"  # 3: transformers Trainer, source-length batches, train-split vocabulary
 RESULT_NAME = "result.json"
-CHECKPOINT_NAME = "checkpoint.pt"
 # fields of a result that differ between otherwise identical runs (wall-clock measurements)
 TIMING_KEYS = frozenset(
     {"train_seconds", "tokens_per_second", "elapsed_seconds", "cached", "run_dir"}
@@ -50,18 +47,35 @@ def dataset_fingerprint(task_dir: str | Path) -> str:
     return digest.hexdigest()
 
 
-def checkpoint_stamp(model: str) -> list | None:
-    """Names, sizes and modification times of a local checkpoint's files (None for presets and hub names).
+def checkpoint_stamp(model: str) -> str | None:
+    """sha256 over the relative names and bytes of a local checkpoint's files, recursively (None
+    for presets and hub names).
 
-    Part of the cache key, so retraining a base model in place invalidates the runs built on it;
-    cheaper than hashing gigabytes of weights.
+    Part of the cache key, so retraining a base model in place invalidates the runs built on it,
+    while the same weights saved again (a fresh build) keep their runs' keys. The hash is
+    remembered per file list, sizes and modification times, so a grid hashes a checkpoint once.
     """
     path = Path(model).expanduser()
     if not path.is_dir():
         return None
-    return sorted(
-        [f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in path.iterdir() if f.is_file()
-    )
+    files = sorted(f for f in path.rglob("*") if f.is_file())
+    seen = tuple((f.relative_to(path).as_posix(), *_size_and_mtime(f)) for f in files)
+    return _content_hash(str(path.resolve()), seen)
+
+
+def _size_and_mtime(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=64)
+def _content_hash(root: str, seen: tuple[tuple[str, int, int], ...]) -> str:
+    """The hash of the files listed in ``seen`` (``seen`` only keys the memo: names, sizes, mtimes)."""
+    digest = hashlib.sha256()
+    for name, *_ in seen:
+        digest.update(name.encode() + b"\0")
+        digest.update(hashlib.sha256((Path(root) / name).read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def run_key(config: dict[str, Any], fingerprint: str) -> str:
@@ -127,40 +141,7 @@ def is_finished(run_dir: str | Path) -> bool:
     return (Path(run_dir) / RESULT_NAME).is_file()
 
 
-def save_checkpoint(run_dir: str | Path, state: dict[str, Any]) -> Path:
-    """Write the whole training state as one file, atomically (a kill never leaves half a checkpoint)."""
-    return atomic_write(Path(run_dir) / CHECKPOINT_NAME, lambda tmp: torch.save(state, tmp))
-
-
-def load_checkpoint(run_dir: str | Path) -> dict[str, Any] | None:
-    """The last checkpoint's state, or None when the run has none."""
-    path = Path(run_dir) / CHECKPOINT_NAME
-    # weights_only=False: the state holds python/numpy RNG states, and the file is our own
-    return torch.load(path, map_location="cpu", weights_only=False) if path.is_file() else None
-
-
 def write_predictions(run_dir: str | Path, split: str, records: list[dict]) -> Path:
     """One JSON line per evaluated example."""
     text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
     return write_text(Path(run_dir) / f"predictions_{split}.jsonl", text)
-
-
-def rng_state() -> dict[str, Any]:
-    """Python, NumPy and torch (CPU and CUDA) random states, for an exact resume."""
-    state = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),  # noqa: NPY002 (the global state is what we restore)
-        "torch": torch.get_rng_state(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    """Restore what ``rng_state`` saved."""
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])  # noqa: NPY002
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])

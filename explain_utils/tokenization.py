@@ -22,7 +22,7 @@ from tokenizers.models import WordLevel
 from tokenizers.pre_tokenizers import WhitespaceSplit
 from transformers import PreTrainedTokenizerFast
 
-from explain_utils.explanations import LEVELS
+from explain_utils.vocabulary import LEVELS
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
 SPECIAL_TOKENS: tuple[str, ...] = (PAD, EOS, UNK)
@@ -41,7 +41,11 @@ def template_words(text: str) -> list[bool]:
 
 
 def dataset_words(dataset: datasets.DatasetDict | datasets.Dataset) -> list[str]:
-    """Every word in the sources and targets (all levels, all splits), sorted for a stable vocabulary."""
+    """Every word in the sources and targets (all levels) of the given split(s), sorted.
+
+    Training builds its vocabulary from the train split alone; a word seen only at evaluation is
+    read as ``<unk>`` (never a new id), so nothing of the test splits flows into training.
+    """
     splits: Iterable[datasets.Dataset] = (
         dataset.values() if isinstance(dataset, datasets.DatasetDict) else [dataset]
     )

@@ -56,6 +56,16 @@ def check_float(name: str, value: Any, minimum: float, maximum: float) -> None:
         raise ValueError(f"{name} must be a number in [{minimum}, {maximum}]; got {value!r}")
 
 
+def check_float_list(name: str, values: Any, minimum: float, maximum: float) -> None:
+    """``values`` must be a non-empty list of numbers, each within ``[minimum, maximum]``."""
+    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+        raise ValueError(
+            f"{name} must be a non-empty list of numbers in [{minimum}, {maximum}]; got {values!r}"
+        )
+    for value in values:
+        check_float(f"{name}[]", value, minimum, maximum)
+
+
 def check_length_range(name: str, value: Any, minimum: int = 1) -> tuple[int, int]:
     """``value`` must be a pair ``[low, high]`` of integers with ``minimum <= low <= high``."""
     if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != 2:

@@ -1,18 +1,10 @@
-"""Encoding layouts and length-bucketed batches."""
+"""Encoding layouts and collation."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from explain_utils.batching import (
-    IGNORE,
-    bucketed_batches,
-    collate,
-    encode,
-    padding_fraction,
-    random_batches,
-)
+from explain_utils.batching import IGNORE, collate, encode
 from explain_utils.data import load_splits
 from explain_utils.tokenization import ANSWER, QUESTION, tokenizer_for_dataset
 from tests.engine_data import small_listops
@@ -22,23 +14,6 @@ from tests.engine_data import small_listops
 def setup(tmp_path_factory):
     splits = load_splits(small_listops(tmp_path_factory.mktemp("data"), n_train=300) / "listops")
     return splits, tokenizer_for_dataset(splits)
-
-
-def test_bucketed_batches_partition_and_are_reproducible():
-    lengths = np.random.default_rng(0).integers(5, 80, size=1000)
-    a = bucketed_batches(lengths, 32, seed=1, epoch=0)
-    assert sorted(i for b in a for i in b) == list(range(1000))
-    assert a == bucketed_batches(lengths, 32, seed=1, epoch=0)
-    assert a != bucketed_batches(lengths, 32, seed=1, epoch=1)  # fresh order every epoch
-    assert a != bucketed_batches(lengths, 32, seed=2, epoch=0)
-
-
-def test_bucketing_keeps_padding_small(setup):
-    splits, tokenizer = setup
-    data = encode(splits["train"], tokenizer, "medium", is_encoder_decoder=True)
-    bucketed = padding_fraction(data, bucketed_batches(data.lengths(), 16, 0, 0))
-    shuffled = padding_fraction(data, random_batches(len(data), 16, 0, 0))
-    assert bucketed < 0.10 < shuffled
 
 
 def test_encoder_decoder_layout(setup):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -10,10 +12,14 @@ from scipy import stats
 
 from explain_utils.results import (
     COLUMNS,
+    CORRECT_COLUMNS,
+    correct_frame,
     mean_ci,
+    read_correct,
     read_results,
     results_frame,
     summarize,
+    write_correct,
     write_results,
 )
 from explain_utils.runs import RunResult
@@ -109,3 +115,34 @@ def test_summarize_over_seeds():
         and summary.loc[0, "mean"] == pytest.approx(0.7)
         and summary.loc[0, "n"] == 2
     )
+
+
+def test_per_row_correctness_round_trips_and_skips_old_runs(tmp_path):
+    new = _result(0, 0.5)
+    new.metrics["test"]["correct"] = "0110"
+    new.metrics["test_long"] = {**new.metrics["test"], "correct": "0001"}
+    old = _result(1, 0.5)  # cached before the field existed
+    assert results_frame([new]).shape[0] > 0  # the tidy rows ignore the field
+    table = correct_frame([new, old])
+    assert list(table.columns) == list(CORRECT_COLUMNS)
+    assert table["split"].tolist() == ["test", "test_long"]
+    assert set(table["run_id"]) == {"run0"} and set(table["train_size"]) == {64}
+    back = read_correct(write_correct([new, old], tmp_path / "02_rows.csv"))
+    assert back["correct"].tolist() == ["0110", "0001"]  # leading zeros kept
+    assert correct_frame([old]).empty and list(correct_frame([]).columns) == list(CORRECT_COLUMNS)
+
+
+def test_per_row_correctness_rejects_other_characters():
+    result = _result(0, 0.5)
+    result.metrics["test"]["correct"] = "01x1"
+    with pytest.raises(ValueError, match="run0.*test"):
+        correct_frame([result])
+
+
+def test_tidy_results_claims_and_figures_never_import_torch():
+    code = (
+        "import sys; import explain_utils.results, explain_utils.claims, explain_utils.plots, "
+        "explain_utils.stats, explain_utils.baselines; "
+        "assert 'torch' not in sys.modules and 'explain_utils.training' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

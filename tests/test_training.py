@@ -97,11 +97,12 @@ def test_killed_run_resumes_to_identical_result(overrides, listops_data, tmp_pat
     with pytest.raises(Killed):
         train(config, listops_data, tmp_path / "killed", on_step=kill)
     (run_dir,) = (tmp_path / "killed").iterdir()
-    assert (run_dir / "checkpoint.pt").is_file() and not (run_dir / "result.json").exists()
+    assert list((run_dir / "trainer").glob("checkpoint-8/progress.json"))
+    assert not (run_dir / "result.json").exists()
     resumed = train(config, listops_data, tmp_path / "killed")
     assert not resumed.cached
     assert resumed.comparable() == reference.comparable()
-    assert not (run_dir / "checkpoint.pt").exists()  # removed once the run finished
+    assert not (run_dir / "trainer").exists()  # checkpoints removed once the run finished
 
 
 def test_finished_run_is_a_cache_hit_and_changes_recompute(listops_data, tmp_path):

@@ -1,0 +1,129 @@
+"""Choose chapters 2-4's learning rates on the validation split (``make calibrate``).
+
+    python -m explain_utils.calibrate                      # quick profile
+    python -m explain_utils.calibrate --profile smoke --workers 2
+
+Every ListOps model x level of the profile is trained at each rate of its ``learning_rates`` (the
+first seed, chapter 2's train size, steps and schedule: ``experiments.calibration_grid``) and scored
+on the validation split only. Under ``<results-dir>/calibration/`` it writes, atomically:
+
+- ``learning_rates.csv``: per model and level the rate with the highest final validation accuracy
+  (a tie goes to the smaller rate); chapters 2-4 read it through ``chosen_learning_rate``;
+- ``learning_rate_grid.csv``: every run with its validation accuracy and the last three points of
+  its validation curve (``curve_1`` … ``curve_3``, the last is the final step), so a plateau can be
+  told from a run that was still climbing.
+
+Rows of other profiles in either table are kept; this profile's rows are replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from explain_utils.experiment_profiles import (
+    CALIBRATION_DIR,
+    LEARNING_RATE_COLUMNS,
+    LEARNING_RATE_GRID_CSV,
+    ExperimentConfig,
+    experiment_config,
+    learning_rates_path,
+)
+from explain_utils.experiments import calibration_grid, run_grid
+from explain_utils.runs import RunResult
+from explain_utils.storage import atomic_write
+from explain_utils.training import TrainConfig
+from explain_utils.vocabulary import DEFAULT_PROFILE, PROFILES
+
+CURVE_POINTS = 3  # the validation curve's last points kept per run in the grid table
+
+
+def grid_rows(
+    profile: str, configs: Sequence[TrainConfig], results: Sequence[RunResult]
+) -> pd.DataFrame:
+    """One row per calibration run: its cell, rate, final validation accuracy and last curve points."""
+    rows = []
+    for config, result in zip(configs, results, strict=True):
+        row = {
+            "profile": profile,
+            "model": config.model,
+            "task": config.task,
+            "level": config.level,
+            "learning_rate": config.learning_rate,
+            "validation_accuracy": result.metrics["validation"]["metrics"]["accuracy"],
+        }
+        last = result.curve[-CURVE_POINTS:]
+        last = [None] * (CURVE_POINTS - len(last)) + last
+        for i, point in enumerate(last, start=1):
+            row[f"curve_{i}_step"] = point["step"] if point else None
+            row[f"curve_{i}_accuracy"] = point["accuracy"] if point else None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def choose(grid: pd.DataFrame) -> pd.DataFrame:
+    """Per model, task and level the rate with the highest validation accuracy; ties: the smaller rate."""
+    cells = ["profile", "model", "task", "level"]
+    ranked = grid.sort_values(
+        ["validation_accuracy", "learning_rate"], ascending=[False, True], kind="stable"
+    )
+    chosen = ranked.drop_duplicates(cells, keep="first")
+    order = grid.drop_duplicates(cells)[cells]  # the grid's order of cells
+    return order.merge(chosen, on=cells, how="left")[list(LEARNING_RATE_COLUMNS)]
+
+
+def write_table(path: str | Path, rows: pd.DataFrame, profile: str) -> Path:
+    """Write ``rows`` as ``profile``'s part of the CSV table at ``path`` (other profiles' rows kept)."""
+    path = Path(path)
+    if path.is_file():
+        kept = pd.read_csv(path)
+        rows = pd.concat([kept[kept["profile"] != profile], rows], ignore_index=True)
+    rank = rows["profile"].map({p: i for i, p in enumerate(PROFILES)})
+    rows = rows.iloc[rank.argsort(kind="stable")]
+    return atomic_write(path, lambda tmp: rows.to_csv(tmp, index=False))
+
+
+def calibrate(config: ExperimentConfig) -> dict[str, Path]:
+    """Run the calibration grid (cache hits first) and write both tables; return their paths."""
+    configs = calibration_grid(config)
+    results = run_grid(
+        configs, config.data_dir, config.runs_dir, config.workers, desc="calibration"
+    )
+    grid = grid_rows(config.profile, configs, results)
+    folder = Path(config.results_dir) / CALIBRATION_DIR
+    return {
+        "grid": write_table(folder / LEARNING_RATE_GRID_CSV, grid, config.profile),
+        "chosen": write_table(
+            learning_rates_path(config.results_dir), choose(grid), config.profile
+        ),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--profile", default=DEFAULT_PROFILE, help="smoke, quick (default) or paper"
+    )
+    parser.add_argument("--data-dir", default="data", help="notebook 01's data (default: data)")
+    parser.add_argument("--runs-dir", default="runs", help="the run cache (default: runs)")
+    parser.add_argument("--results-dir", default="results", help="default: results")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: one per core)"
+    )
+    args = parser.parse_args(argv)
+    config = experiment_config(
+        args.profile, args.data_dir, args.runs_dir, args.results_dir, workers=args.workers
+    )
+    paths = calibrate(config)
+    chosen = pd.read_csv(paths["chosen"])
+    print(chosen[chosen["profile"] == config.profile].to_string(index=False))
+    print(f"[calibrate] wrote {paths['chosen']} and {paths['grid']}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

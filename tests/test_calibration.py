@@ -1,0 +1,176 @@
+"""Issue #13: chapters 2-4's learning rate per cell, chosen on the validation split (make calibrate)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import explain_utils.experiment_profiles as profiles
+from explain_utils.calibrate import choose, grid_rows, main, write_table
+from explain_utils.experiment_profiles import (
+    LEARNING_RATE_COLUMNS,
+    chosen_learning_rate,
+    experiment_config,
+    learning_rates_path,
+)
+from explain_utils.experiments import calibration_grid, data_efficiency_grid, fine_tuning_grid
+from explain_utils.profiles import data_config
+from explain_utils.runs import RunResult
+from explain_utils.training import TrainConfig
+from tests.engine_data import small_listops
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return small_listops(tmp_path_factory.mktemp("calibration"))
+
+
+def _table(results_dir, rows) -> None:
+    path = learning_rates_path(results_dir)
+    path.parent.mkdir(parents=True)
+    pd.DataFrame(rows, columns=LEARNING_RATE_COLUMNS).to_csv(path, index=False)
+
+
+def test_quick_profile_values(data_dir, tmp_path):
+    config = experiment_config("quick", data_dir=data_dir, results_dir=tmp_path)
+    assert (config.steps, config.scheduler, config.warmup_ratio) == (4000, "linear", 0.05)
+    assert (config.eval_every, config.eval_examples) == (500, 200)
+    assert config.learning_rates == (1e-3, 2e-3, 4e-3)
+    assert experiment_config("smoke", data_dir=data_dir).learning_rates == (1e-3, 2e-3)
+    assert experiment_config("paper", data_dir=data_dir).learning_rates == (3e-5, 1e-4, 3e-4)
+    data = data_config("quick", output_dir=tmp_path)
+    assert (data.n_validation, data.n_test, data.n_test_long) == (500, 1000, 1000)
+    assert data.test_long_length == (15, 28)
+
+
+def test_chosen_learning_rate_reads_the_table_then_falls_back(data_dir, tmp_path):
+    _table(
+        tmp_path,
+        [
+            ("smoke", "t5-50k", "listops", "none", 1e-3, 0.5),
+            ("smoke", "t5-50k", "listops", "long", 4e-3, 0.7),
+            ("smoke", "t5-50k", "modular_sum", "long", 5e-4, 0.9),
+            ("quick", "t5-50k", "listops", "short", 1e-4, 0.6),  # another profile's row
+        ],
+    )
+    config = experiment_config("smoke", data_dir=data_dir, results_dir=tmp_path)
+    assert chosen_learning_rate(config, "t5-50k", "listops", "none") == 1e-3
+    assert chosen_learning_rate(config, "t5-50k", "modular_sum", "none") == 1e-3  # listops's
+    assert chosen_learning_rate(config, "t5-50k", "modular_sum", "long") == 5e-4  # its own
+    assert chosen_learning_rate(config, "t5-50k", "listops", "short") == config.learning_rate
+    assert chosen_learning_rate(config, "t5-100k", "listops", "none") == config.learning_rate
+
+    grid = {(c.model, c.task, c.level): c for c in fine_tuning_grid(config)}
+    assert grid[("t5-50k", "listops", "long")].learning_rate == 4e-3
+    assert grid[("t5-50k", "modular_sum", "none")].learning_rate == 1e-3
+    assert grid[("t5-100k", "listops", "none")].learning_rate == config.learning_rate
+    efficiency = data_efficiency_grid(config)
+    assert {c.learning_rate for c in efficiency if c.level == "none"} == {config.learning_rate}
+    assert all(c.warmup_ratio == config.warmup_ratio for c in grid.values())
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (("smoke", "t5-50k", "sorting", "none", 1e-3, 0.5), "task must be one of"),
+        (("smoke", "t5-50k", "listops", "all", 1e-3, 0.5), "level must be one of"),
+        (("smoke", "t5-50k", "listops", "none", 5.0, 0.5), "learning_rate must be a number"),
+        (("smoke", "t5-50k", "listops", "none", "fast", 0.5), "learning_rate must be a number"),
+    ],
+)
+def test_a_bad_table_names_file_line_and_column(row, message, data_dir, tmp_path):
+    _table(tmp_path, [row])
+    with pytest.raises(ValueError, match=f"learning_rates.csv, line 2: {message}"):
+        experiment_config("smoke", data_dir=data_dir, results_dir=tmp_path)
+
+
+def test_a_duplicate_row_is_an_error(data_dir, tmp_path):
+    row = ("smoke", "t5-50k", "listops", "none", 1e-3, 0.5)
+    _table(tmp_path, [row, row])
+    with pytest.raises(ValueError, match="line 3: a second row"):
+        experiment_config("smoke", data_dir=data_dir, results_dir=tmp_path)
+
+
+def test_calibration_grid_touches_no_test_split(data_dir, tmp_path):
+    config = experiment_config("smoke", data_dir=data_dir, results_dir=tmp_path)
+    grid = calibration_grid(config)
+    assert len(grid) == len(config.models) * len(config.levels) * len(config.learning_rates)
+    assert {c.eval_splits for c in grid} == {("validation",)}
+    assert {c.task for c in grid} == {"listops"} and {c.seed for c in grid} == {config.seeds[0]}
+    assert {c.learning_rate for c in grid} == set(config.learning_rates)
+    chapter = fine_tuning_grid(config)[0]
+    assert all(
+        (c.steps, c.scheduler, c.warmup_ratio, c.train_size, c.eval_every)
+        == (
+            chapter.steps,
+            chapter.scheduler,
+            chapter.warmup_ratio,
+            chapter.train_size,
+            chapter.eval_every,
+        )
+        for c in grid
+    )
+
+
+def _result(accuracy: float, curve: list[float]) -> RunResult:
+    metrics = {"validation": {"metrics": {"accuracy": accuracy}}}
+    points = [{"step": 10 * (i + 1), "accuracy": a} for i, a in enumerate(curve)]
+    return RunResult("run", {}, "fp", 1, metrics, points, 1.0, 1.0)
+
+
+def test_choose_takes_the_best_rate_and_the_smaller_on_a_tie():
+    configs = [
+        TrainConfig(model="t5-50k", level=level, learning_rate=lr)
+        for level in ("none", "long")
+        for lr in (1e-3, 2e-3, 4e-3)
+    ]
+    results = [_result(a, [a]) for a in (0.5, 0.7, 0.7, 0.9, 0.2, 0.1)]
+    grid = grid_rows("smoke", configs, results)
+    assert list(grid["curve_3_accuracy"]) == [0.5, 0.7, 0.7, 0.9, 0.2, 0.1]
+    assert grid["curve_1_step"].isna().all()  # a one-point curve
+    chosen = choose(grid)
+    assert list(chosen.columns) == list(LEARNING_RATE_COLUMNS)
+    assert list(zip(chosen["level"], chosen["learning_rate"], strict=True)) == [
+        ("none", 2e-3),
+        ("long", 1e-3),
+    ]
+
+
+def test_grid_rows_keep_the_last_three_curve_points():
+    grid = grid_rows("smoke", [TrainConfig(model="t5-50k")], [_result(0.4, [0.1, 0.2, 0.3, 0.4])])
+    row = grid.iloc[0]
+    assert [row[f"curve_{i}_accuracy"] for i in (1, 2, 3)] == [0.2, 0.3, 0.4]
+    assert [row[f"curve_{i}_step"] for i in (1, 2, 3)] == [20, 30, 40]
+
+
+def test_write_table_keeps_other_profiles(tmp_path):
+    path = tmp_path / "table.csv"
+    values = ("paper", "t5-small", "listops", "none", 1e-4, 0.5)
+    row = dict(zip(LEARNING_RATE_COLUMNS, values, strict=True))
+    write_table(path, pd.DataFrame([row]), "paper")
+    write_table(path, pd.DataFrame([row | {"profile": "quick", "model": "t5-50k"}]), "quick")
+    write_table(path, pd.DataFrame([row | {"profile": "quick", "model": "t5-100k"}]), "quick")
+    table = pd.read_csv(path)
+    assert list(zip(table["profile"], table["model"], strict=True)) == [
+        ("quick", "t5-100k"),
+        ("paper", "t5-small"),
+    ]
+
+
+def test_main_writes_both_tables_and_the_chapters_read_them(data_dir, tmp_path, monkeypatch):
+    # two runs of two steps: the smoke profile cut down to one model and level
+    values = profiles._EXPERIMENTS["smoke"] | dict(
+        models=["t5-50k"], levels=["none"], steps=2, eval_every=1, eval_examples=4, train_sizes=[32]
+    )
+    monkeypatch.setitem(profiles._EXPERIMENTS, "smoke", values)
+    argv = ["--profile", "smoke", "--data-dir", str(data_dir), "--workers", "1"]
+    argv += ["--runs-dir", str(tmp_path / "runs"), "--results-dir", str(tmp_path / "results")]
+    assert main(argv) == 0
+    grid = pd.read_csv(tmp_path / "results" / "calibration" / "learning_rate_grid.csv")
+    assert sorted(grid["learning_rate"]) == [1e-3, 2e-3]
+    assert grid["curve_3_step"].tolist() == [2, 2]
+    chosen = pd.read_csv(learning_rates_path(tmp_path / "results"))
+    assert len(chosen) == 1 and chosen["learning_rate"][0] in (1e-3, 2e-3)
+    config = experiment_config("smoke", data_dir=data_dir, results_dir=tmp_path / "results")
+    assert fine_tuning_grid(config)[0].learning_rate == chosen["learning_rate"][0]
+    assert not list((tmp_path / "runs").glob("*/predictions_test*.jsonl"))

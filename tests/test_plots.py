@@ -1,0 +1,110 @@
+"""Figures: returned (never shown), baselines labelled, levels none → long, models by size."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from explain_utils import plots
+from explain_utils.vocabulary import LEVELS
+
+MODELS = {"m-large": 20_000, "m-small": 1_000, "m-mid": 5_000}  # deliberately not by size
+BASELINES = {"chance (1/modulus)": 0.1, "majority class of train": 0.17, "first number": 0.3}
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def summary(x: str, values) -> pd.DataFrame:
+    """A summarised table (mean, CI) per model, level and ``x``, rows in a scrambled order."""
+    rows = [
+        {"model": m, "params": p, "level": lv, "mean": 0.5, "ci_low": 0.4, "ci_high": 0.6}
+        | ({x: v} if x != "params" else {})
+        for m, p in MODELS.items()
+        for lv in reversed(LEVELS)  # deliberately long → none
+        for v in values
+    ]
+    return pd.DataFrame(rows)
+
+
+def legend_texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_accuracy_figure_draws_labelled_baselines_and_orders_levels():
+    table = summary("params", [None])
+    fig = plots.plot_accuracy_vs(table, "params", "size", "t", 0.1, baselines=BASELINES)
+    texts = legend_texts(fig.axes[0])
+    assert texts[: len(LEVELS)] == list(LEVELS)
+    assert "chance (1/modulus) (10.0 %)" in texts and "first number (30.0 %)" in texts
+    assert sum(t.startswith("chance") for t in texts) == 1  # chance once, not twice
+    assert fig.axes[0].get_xscale() == "log"
+
+
+def test_group_and_level_figures_take_baselines():
+    table = summary("depth", ["1", "2"]).query("model == 'm-small'")
+    fig = plots.plot_accuracy_by_group(table, "depth", "depth", "t", 0.1, baselines=BASELINES)
+    assert "majority class of train (17.0 %)" in legend_texts(fig.axes[0])
+    bars = table.drop_duplicates("level")
+    fig = plots.plot_accuracy_by_level(bars, "t", 0.1, baselines=BASELINES)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(LEVELS)
+    assert "first number (30.0 %)" in legend_texts(fig.axes[0])
+    fig = plots.plot_accuracy_by_level(bars, "t", 0.1)  # chance alone still drawn
+    assert "chance (10.0 %)" in legend_texts(fig.axes[0])
+
+
+def test_curve_panels_are_ordered_by_size():
+    curves = summary("step", [100, 200, 300])
+    fig = plots.plot_learning_curves(curves, ["m-large", "m-small"], "t", baselines=BASELINES)
+    assert [ax.get_title() for ax in fig.axes] == ["m-small", "m-large"]
+    plateaus = pd.DataFrame(
+        {"model": ["m-small"] * 2, "level": ["none", "long"], "steps_to_plateau": [100, 250]}
+    )
+    fig = plots.plot_plateaus(curves, "t", plateaus, chance=0.1)
+    assert [ax.get_title() for ax in fig.axes] == ["m-small", "m-mid", "m-large"]
+    lines = fig.axes[0].get_lines()
+    markers = [ln for ln in lines if ln.get_marker() == "v" and len(ln.get_xdata())]
+    assert len(markers) == 2
+    assert legend_texts(fig.axes[-1])[: len(LEVELS)] == list(LEVELS)
+    assert "plateau reached (mean)" in legend_texts(fig.axes[-1])
+
+
+def test_accuracy_vs_compute_uses_a_log_token_axis():
+    curves = summary("target_tokens_seen", [1e3, 1e4, 1e5])
+    fig = plots.accuracy_vs_compute(curves, "t", baselines=BASELINES)
+    assert all(ax.get_xscale() == "log" for ax in fig.axes)
+    assert "target tokens seen" in fig.axes[0].get_xlabel()
+
+
+def test_gain_vs_size():
+    gains = pd.DataFrame(
+        [
+            {
+                "model": m,
+                "params": p,
+                "contrast": c,
+                "diff": d,
+                "ci_low": d - 0.05,
+                "ci_high": d + 0.05,
+            }
+            for m, p in MODELS.items()
+            for c, d in (("long − short", 0.1), ("long − none", 0.2), ("short − none", 0.1))
+        ]
+    )
+    fig = plots.gain_vs_size(gains, "t")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert legend_texts(ax) == ["short − none", "long − none", "long − short"]
+    assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == [
+        "m-small",
+        "m-mid",
+        "m-large",
+    ]
