@@ -322,8 +322,11 @@ def learning_rate_grid(results_dir: str | Path, profile: str) -> pd.DataFrame:
         .round(1)
     )
     table.columns = [f"lr {c:g}" for c in table.columns]
-    chosen = grid.loc[grid.groupby(["model", "level"])["validation_accuracy"].idxmax()]
+    chosen = pd.read_csv(path.with_name("learning_rates.csv"))
+    chosen = chosen[chosen["profile"] == profile].set_index(["model", "level"])
     order = {lv: i for i, lv in enumerate(LEVELS)}
-    table["chosen"] = chosen.set_index(["model", "level"])["learning_rate"].map("{:g}".format)
+    table["chosen"] = chosen["learning_rate"].map("{:g}".format)
+    at_edge = chosen["learning_rate"] == grid["learning_rate"].max()
+    table["at the grid's edge"] = at_edge.map({True: "yes", False: ""})
     sizes = grid.drop_duplicates("model")["model"].tolist()
     return table.sort_index(key=lambda s: s.map(order) if s.name == "level" else s.map(sizes.index))

@@ -430,3 +430,22 @@ def test_c7_and_c8_carry_a_verdict():
         {("short", "im", 0.0, 100): [0.5, 0.3, 0.45], ("short", "it", 0.0, 100): [0.4] * 3}
     )
     assert check_c8(noisy).holds is True and check_c8(noisy).verdict == MEAN_ONLY
+
+
+def test_learning_rate_grid_marks_the_chosen_rate_and_the_grids_edge(tmp_path):
+    from explain_utils.claims import learning_rate_grid
+
+    folder = tmp_path / "calibration"
+    folder.mkdir()
+    rows = [("t5-50k", "none", 1e-3, 0.5), ("t5-50k", "none", 4e-3, 0.4)]
+    rows += [("t5-50k", "long", 1e-3, 0.5), ("t5-50k", "long", 4e-3, 0.9)]
+    grid = pd.DataFrame(rows, columns=["model", "level", "learning_rate", "validation_accuracy"])
+    grid.assign(profile="quick", task="listops").to_csv(folder / "learning_rate_grid.csv")
+    chosen = grid.loc[[0, 3]].assign(profile="quick", task="listops")
+    chosen.to_csv(folder / "learning_rates.csv", index=False)
+    table = learning_rate_grid(tmp_path, "quick")
+    assert list(table.index.get_level_values("level")) == ["none", "long"]  # level order
+    assert table.loc[("t5-50k", "none"), "chosen"] == "0.001"
+    assert table.loc[("t5-50k", "long"), "at the grid's edge"] == "yes"
+    assert table.loc[("t5-50k", "none"), "lr 0.004"] == 40.0
+    assert "note" in learning_rate_grid(tmp_path / "none", "quick")
