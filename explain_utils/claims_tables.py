@@ -330,3 +330,18 @@ def learning_rate_grid(results_dir: str | Path, profile: str) -> pd.DataFrame:
     table["at the grid's edge"] = at_edge.map({True: "yes", False: ""})
     sizes = grid.drop_duplicates("model")["model"].tolist()
     return table.sort_index(key=lambda s: s.map(order) if s.name == "level" else s.map(sizes.index))
+
+
+def metric_table(
+    frame: pd.DataFrame, metric: str, by: list[str], split: str = "test", task: str = "listops"
+) -> pd.DataFrame:
+    """Mean and 95 % CI over seeds of a final ``metric`` (e.g. ``step_accuracy``), grouped by ``by``."""
+    rows = frame[
+        (frame["stage"] == "final")
+        & (frame["split"] == split)
+        & (frame["metric"] == metric)
+        & (frame["task"] == task)
+        & (frame["depth"].astype(str) == ALL)
+        & (frame["length_bucket"].astype(str) == ALL)
+    ]
+    return summarize(rows, by)

@@ -449,3 +449,18 @@ def test_learning_rate_grid_marks_the_chosen_rate_and_the_grids_edge(tmp_path):
     assert table.loc[("t5-50k", "long"), "at the grid's edge"] == "yes"
     assert table.loc[("t5-50k", "none"), "lr 0.004"] == 40.0
     assert "note" in learning_rate_grid(tmp_path / "none", "quick")
+
+
+def test_metric_table_summarises_a_final_metric_over_seeds():
+    from explain_utils.claims import metric_table
+
+    rows = [
+        dict(stage="final", split=split, metric=metric, task="listops", depth="all",
+             length_bucket="all", model="t5-50k", params=1, level="long", seed=seed, value=value)
+        for split, metric, seed, value in [
+            ("test", "step_accuracy", 0, 0.9), ("test", "step_accuracy", 1, 0.7),
+            ("test_long", "step_accuracy", 0, 0.1), ("test", "accuracy", 0, 0.5),
+        ]
+    ]  # fmt: skip
+    table = metric_table(pd.DataFrame(rows), "step_accuracy", ["model", "level"])
+    assert len(table) == 1 and table["mean"].iloc[0] == pytest.approx(0.8)
