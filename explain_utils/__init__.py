@@ -12,9 +12,9 @@ architecture test, tests/test_architecture.py, checks this and that there is no 
 - ``tokenization`` word-level tokenizer built from the data; the decoder-only prompt template
 - ``models``       T5 / Llama presets from a config; pretrained checkpoints by name or path
 - ``runs``         run directories: cache keys (config, data and checkpoint content), results on disk
-- ``batching``     encode once, length-bucketed batches, collation
-- ``losses``       target cross-entropy; prompt-weighted loss (PLW) and instruction modelling (IM)
-- ``evaluation``   batched greedy generation; accuracy, step accuracy, faithfulness
+- ``batching``     encode once; collation into padded tensors
+- ``losses``       token weights for target, completion-only, PLW and IM losses; the normaliser
+- ``evaluation``   batched greedy generation (budget from the train split); accuracy, steps, faithfulness
 - ``training``     ``train``: one entry point for every run (``train_config``: ``TrainConfig``;
   ``trainer``: our pieces of ``transformers``' ``Trainer``)
 - ``results``      tidy rows (one per run x metric), means with 95 % CIs over seeds; ``stats``
