@@ -34,7 +34,7 @@ STATEMENTS = {
     "C1": "smallest model: best explained level − none ≥ +15 points on test",
     "C2": "the gain of long over short explanations is larger for the smallest model than for "
     "the largest: (long − short) at the smallest − (long − short) at the largest > 0",
-    "C3": "modular sum, smallest model: none within 5 points of chance and the best level "
+    "C3": "modular sum, smallest model trained on it: none within 5 points of chance and the best level "
     "≥ 70 % (diff: best − 70 %)",
     "C4": "at {size} training examples: best explained level − none ≥ +15 points on test",
     "C5": "largest model, longer test split (test_long): best explained level − none > 0",
