@@ -39,7 +39,7 @@ from explain_utils.models import build_model, resolve_model
 from explain_utils.profiles import data_config
 from explain_utils.storage import write_json
 from explain_utils.tokenization import tokenizer_for_dataset
-from explain_utils.trainer import SourceLengthSampler
+from explain_utils.trainer import source_length_batches
 from explain_utils.training import TrainConfig, train
 
 
@@ -101,13 +101,12 @@ def _tokens(data: Encoded, steps: int, batch_size: int) -> float:
 def _padding(data: Encoded, batch_size: int) -> dict[str, float]:
     """Padding share of one epoch: ours (source length), random, grouped by total length."""
     n, cut = len(data), lambda order: [order[i : i + batch_size] for i in range(0, n, batch_size)]
-    ours = list(SourceLengthSampler(batch_size, [len(s) for s in data.inputs], seed=0))
     random_order = torch.randperm(n, generator=torch.Generator().manual_seed(0)).tolist()
     total = get_length_grouped_indices(
         data.lengths().tolist(), batch_size, generator=torch.Generator().manual_seed(0)
     )
     return {
-        "engine_source_length": padding_fraction(data, cut(ours)),
+        "engine_source_length": padding_fraction(data, source_length_batches(data, batch_size, 0)),
         "random": padding_fraction(data, cut(random_order)),
         "group_by_total_length": padding_fraction(data, cut(total)),
     }

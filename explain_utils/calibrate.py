@@ -26,9 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from explain_utils.experiment_profiles import (
-    CALIBRATION_DIR,
     LEARNING_RATE_COLUMNS,
-    LEARNING_RATE_GRID_CSV,
     ExperimentConfig,
     experiment_config,
     learning_rates_path,
@@ -37,7 +35,12 @@ from explain_utils.experiments import calibration_grid, run_grid
 from explain_utils.runs import RunResult
 from explain_utils.storage import atomic_write
 from explain_utils.training import TrainConfig
-from explain_utils.vocabulary import DEFAULT_PROFILE, PROFILES
+from explain_utils.vocabulary import (
+    CALIBRATION_DIR,
+    DEFAULT_PROFILE,
+    LEARNING_RATE_GRID_CSV,
+    PROFILES,
+)
 
 CURVE_POINTS = 3  # the validation curve's last points kept per run in the grid table
 

@@ -17,9 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from explain_utils.results import ALL, final_accuracy, summarize
+from explain_utils.results import ALL, final_accuracy, final_metric, summarize
 from explain_utils.stats import Estimate, paired_contrast
-from explain_utils.vocabulary import LEVELS
+from explain_utils.vocabulary import (
+    CALIBRATION_DIR,
+    LEARNING_RATE_GRID_CSV,
+    LEARNING_RATES_CSV,
+    LEVELS,
+)
 
 PLATEAU_FRACTION = 0.9  # C6: a run has "converged" at the first step reaching 90 % of its final
 
@@ -307,7 +312,7 @@ def level_pivot(table: pd.DataFrame, index: list[str], value: str = "mean") -> p
 def learning_rate_grid(results_dir: str | Path, profile: str) -> pd.DataFrame:
     """The calibration grid of ``profile`` (``make calibrate``): validation accuracy (%) per model,
     level and learning rate, and the chosen rate; empty when the profile was not calibrated."""
-    path = Path(results_dir) / "calibration" / "learning_rate_grid.csv"
+    path = Path(results_dir) / CALIBRATION_DIR / LEARNING_RATE_GRID_CSV
     if not path.is_file():
         return pd.DataFrame(
             {"note": [f"{profile}: not calibrated; every run uses its profile's rate"]}
@@ -322,7 +327,7 @@ def learning_rate_grid(results_dir: str | Path, profile: str) -> pd.DataFrame:
         .round(1)
     )
     table.columns = [f"lr {c:g}" for c in table.columns]
-    chosen = pd.read_csv(path.with_name("learning_rates.csv"))
+    chosen = pd.read_csv(path.with_name(LEARNING_RATES_CSV))
     chosen = chosen[chosen["profile"] == profile].set_index(["model", "level"])
     order = {lv: i for i, lv in enumerate(LEVELS)}
     table["chosen"] = chosen["learning_rate"].map("{:g}".format)
@@ -336,12 +341,4 @@ def metric_table(
     frame: pd.DataFrame, metric: str, by: list[str], split: str = "test", task: str = "listops"
 ) -> pd.DataFrame:
     """Mean and 95 % CI over seeds of a final ``metric`` (e.g. ``step_accuracy``), grouped by ``by``."""
-    rows = frame[
-        (frame["stage"] == "final")
-        & (frame["split"] == split)
-        & (frame["metric"] == metric)
-        & (frame["task"] == task)
-        & (frame["depth"].astype(str) == ALL)
-        & (frame["length_bucket"].astype(str) == ALL)
-    ]
-    return summarize(rows, by)
+    return summarize(final_metric(frame, metric, split, task), by)

@@ -33,7 +33,7 @@ from explain_utils.batching import Encoded, encode, prompt_batch
 from explain_utils.explanations import final_answer, step_results
 from explain_utils.progress import progress_bar
 from explain_utils.validation import check_choice
-from explain_utils.vocabulary import LEVELS
+from explain_utils.vocabulary import LEVELS, bucket_order
 
 # upper ends of the source-length buckets (tokens): fine steps over the quick ranges (5-14 train,
 # 15-28 longer test), coarse ones over the paper's (50-100 train, 101-200 longer test)
@@ -56,11 +56,6 @@ class EvalResult:
             out.pop("predictions")
         out["correct"] = "".join(str(int(p["accuracy"])) for p in self.predictions)
         return out
-
-
-def bucket_order(label: str) -> float:
-    """Sort key of a length-bucket label (``"8-10"``, ``">200"``) or a depth (``"2"``): its lower end."""
-    return math.inf if label.startswith(">") else float(label.split("-")[0])
 
 
 def length_bucket(length: int, edges: tuple[int, ...] = LENGTH_EDGES) -> str:

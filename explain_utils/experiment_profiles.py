@@ -28,11 +28,15 @@ from explain_utils.validation import (
     check_int,
     check_int_list,
 )
-from explain_utils.vocabulary import DEFAULT_PROFILE, LEVELS, SCHEDULERS, TASKS
+from explain_utils.vocabulary import (
+    CALIBRATION_DIR,
+    DEFAULT_PROFILE,
+    LEARNING_RATES_CSV,
+    LEVELS,
+    SCHEDULERS,
+    TASKS,
+)
 
-CALIBRATION_DIR = "calibration"
-LEARNING_RATES_CSV = "learning_rates.csv"  # the chosen rate per cell
-LEARNING_RATE_GRID_CSV = "learning_rate_grid.csv"  # every calibration run
 LEARNING_RATE_COLUMNS: tuple[str, ...] = (
     "profile",
     "model",

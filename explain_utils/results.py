@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from explain_utils.storage import atomic_write
+from explain_utils.vocabulary import bucket_order
 
 if TYPE_CHECKING:  # runs imports torch; tidy results only read a finished run's fields
     from explain_utils.runs import RunResult
@@ -76,14 +77,6 @@ _CURVE_METRICS = (
 )
 
 
-def _lower_end(label: str) -> float:
-    """Sort key of a length bucket (``"8-10"``, ``">200"``) or a depth (``"2"``): its lower end.
-
-    The same rule as ``evaluation.bucket_order``, kept here so tidy results never import torch.
-    """
-    return math.inf if label.startswith(">") else float(label.split("-")[0])
-
-
 def run_rows(result: RunResult) -> list[dict]:
     """Tidy rows of one run: final metrics (overall, by depth, by length bucket) and its learning curve."""
     cfg = result.config
@@ -124,9 +117,9 @@ def run_rows(result: RunResult) -> list[dict]:
                 add("final", split, ALL, ALL, metric, value, seen)
         # in numeric order: a result read back from result.json has its keys sorted as text
         by_depth, by_length = evaluated["by_depth"], evaluated["by_length"]
-        for depth in sorted(by_depth, key=_lower_end):
+        for depth in sorted(by_depth, key=bucket_order):
             add("final", split, depth, ALL, "accuracy", by_depth[depth]["accuracy"], seen)
-        for bucket in sorted(by_length, key=_lower_end):
+        for bucket in sorted(by_length, key=bucket_order):
             add("final", split, ALL, bucket, "accuracy", by_length[bucket]["accuracy"], seen)
     for point in result.curve:
         at = {k: point[k] for k in ("step", "examples_seen", "target_tokens_seen")}
@@ -205,10 +198,17 @@ def final_accuracy(
     frame: pd.DataFrame, split: str = "test", task: str | None = "listops"
 ) -> pd.DataFrame:
     """One row per run: final accuracy on ``split`` over all depths and lengths (``task`` None: any)."""
+    return final_metric(frame, "accuracy", split, task)
+
+
+def final_metric(
+    frame: pd.DataFrame, metric: str, split: str = "test", task: str | None = "listops"
+) -> pd.DataFrame:
+    """One row per run: a final ``metric`` on ``split`` over all depths and lengths."""
     rows = frame[
         (frame["stage"] == "final")
         & (frame["split"] == split)
-        & (frame["metric"] == "accuracy")
+        & (frame["metric"] == metric)
         & (frame["depth"].astype(str) == ALL)
         & (frame["length_bucket"].astype(str) == ALL)
     ]

@@ -63,6 +63,12 @@ class SourceLengthSampler(LengthGroupedSampler):
         self.generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
 
 
+def source_length_batches(data: Encoded, batch_size: int, seed: int) -> list[list[int]]:
+    """The first epoch's batches (row indices) that ``SourceLengthSampler`` gives ``data``."""
+    order = list(SourceLengthSampler(batch_size, [len(s) for s in data.inputs], seed))
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
 class ExplainTrainer(Trainer):
     """``Trainer`` with our loss (see the module docstring) and source-length batches."""
 

@@ -36,8 +36,8 @@ from explain_utils.trainer import (
     CurveCallback,
     ExplainTrainer,
     RowDataset,
-    SourceLengthSampler,
     last_checkpoint,
+    source_length_batches,
 )
 from explain_utils.validation import check_choices
 
@@ -194,7 +194,9 @@ def _train(
             "processes": trainer.args.world_size,
             "torch_threads": torch.get_num_threads(),
             "decode_ratio": ratio,
-            "padding_fraction": _padding(train_data, config),
+            "padding_fraction": padding_fraction(
+                train_data, source_length_batches(train_data, config.batch_size, config.seed)
+            ),
         }
         result = _finish(
             config, splits, run_dir, fingerprint, model, tokenizer, counters, ratio, extra
@@ -237,15 +239,6 @@ def _curve_evaluator(config, splits, model, tokenizer, train_data, ratio):
         return {**result.metrics, **losses}
 
     return evaluate_point
-
-
-def _padding(train_data, config: TrainConfig) -> float:
-    """Padding share of the first epoch's batches (inputs and targets)."""
-    order = list(
-        SourceLengthSampler(config.batch_size, [len(s) for s in train_data.inputs], config.seed)
-    )
-    batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
-    return padding_fraction(train_data, batches)
 
 
 def _finish(config, splits, run_dir, fingerprint, model, tokenizer, counters, ratio, extra):

@@ -6,6 +6,8 @@ checks that the package's imports form no cycle).
 
 from __future__ import annotations
 
+import math
+
 LEVELS: tuple[str, ...] = ("none", "short", "medium", "long")
 TASKS: tuple[str, ...] = ("listops", "modular_sum")
 SCHEDULERS: tuple[str, ...] = ("linear", "cosine", "constant", "constant_with_warmup")
@@ -18,3 +20,12 @@ LOSS_MODES: tuple[str, ...] = ("completion", "plw", "im")
 LOSS_NORMALIZATIONS: tuple[str, ...] = ("weights", "completion")
 PROFILES: tuple[str, ...] = ("smoke", "quick", "paper")
 DEFAULT_PROFILE = "quick"
+# make calibrate's tables, under <results_dir>/calibration/: the chosen rate per cell and every run
+CALIBRATION_DIR = "calibration"
+LEARNING_RATES_CSV = "learning_rates.csv"
+LEARNING_RATE_GRID_CSV = "learning_rate_grid.csv"
+
+
+def bucket_order(label: str) -> float:
+    """Sort key of a length-bucket label (``"8-10"``, ``">200"``) or a depth (``"2"``): its lower end."""
+    return math.inf if label.startswith(">") else float(label.split("-")[0])
