@@ -57,9 +57,11 @@ def encode(
     level: str,
     is_encoder_decoder: bool,
 ) -> Encoded:
-    """Tokenize a split's sources and ``target_<level>`` texts in the model family's layout."""
+    """Tokenize a split's sources (``source_<level>`` where a format rewrites them, e.g. index
+    hints) and ``target_<level>`` texts in the model family's layout."""
     eos = tokenizer.eos_token_id
-    sources, targets = list(split["source"]), list(split[f"target_{level}"])
+    source_column = f"source_{level}" if f"source_{level}" in split.column_names else "source"
+    sources, targets = list(split[source_column]), list(split[f"target_{level}"])
     # a leading space keeps sub-word tokenizers (GPT-2, T5) from gluing words; word-level ignores it
     target_ids = [t + [eos] for t in _ids(tokenizer, [" " + t for t in targets])]
     if is_encoder_decoder:

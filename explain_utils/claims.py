@@ -3,9 +3,10 @@
 - ``claims_core``: the ``Claim`` row (paper, ours, diff, CI, verdict), the table and its files;
 - ``claims_tables``: accuracy, curve, plateau and gain tables; paired contrasts between cells;
 - ``claims_listops``: Ballout et al.'s C1-C6 on paired differences (``stats``);
+- ``claims_formats``: chapter 4's explanation formats, C5 with the book's best format;
 - ``claims_prompt_loss``: C7 (prompt-loss weight) and C8 (instruction modelling).
 
-Paper figures are from summaries of the papers (marked secondary in ``shared/reference/papers.md``).
+Paper figures are the papers' own reported numbers (``book/references.bib``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ from explain_utils.claims_core import (
     read_claims,
     verdict,
     write_claims,
+)
+from explain_utils.claims_formats import (
+    best_format,
+    by_model,
+    check_c5_format,
+    format_contrasts,
+    granularity_table,
 )
 from explain_utils.claims_listops import (
     MIN_GAIN,
@@ -62,7 +70,9 @@ __all__ = [
     "Claim",
     "Condition",
     "accuracy_table",
+    "best_format",
     "best_level_on_validation",
+    "by_model",
     "breakdown_table",
     "check_c1",
     "check_c2",
@@ -70,6 +80,7 @@ __all__ = [
     "check_c4",
     "check_c4_all",
     "check_c5",
+    "check_c5_format",
     "check_c6",
     "check_c7",
     "check_c8",
@@ -77,7 +88,9 @@ __all__ = [
     "contrast",
     "curve_table",
     "difference_text",
+    "format_contrasts",
     "gain_table",
+    "granularity_table",
     "lead_over_none",
     "learning_rate_grid",
     "level_pivot",

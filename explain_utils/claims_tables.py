@@ -24,6 +24,7 @@ from explain_utils.vocabulary import (
     LEARNING_RATE_GRID_CSV,
     LEARNING_RATES_CSV,
     LEVELS,
+    TARGET_FORMATS,
 )
 
 PLATEAU_FRACTION = 0.9  # C6: a run has "converged" at the first step reaching 90 % of its final
@@ -171,6 +172,8 @@ def _evidence(
     has_rows = all(set(m) == set(a.index) and m for m, a in zip(per_row, accuracies, strict=True))
     if has_rows:
         seeds = sorted(set.intersection(*(set(m) for m in per_row)))
+        if not seeds:
+            return None
         lengths = {len(m[s]) for m in per_row for s in seeds}
         if len(lengths) > 1:
             raise ValueError(f"per-row results of {conditions} differ in length: {lengths}")
@@ -304,9 +307,10 @@ def lead_over_none(table: pd.DataFrame, column: str, level: str) -> str:
 
 
 def level_pivot(table: pd.DataFrame, index: list[str], value: str = "mean") -> pd.DataFrame:
-    """Accuracy in % (one decimal), one column per level in the order none → short → medium → long."""
+    """Accuracy in % (one decimal), one column per level in the order none → short → medium → long,
+    then the book's formats."""
     pivot = table.pivot_table(index=index, columns="level", values=value)
-    return pivot[[lv for lv in LEVELS if lv in pivot.columns]].mul(100).round(1)
+    return pivot[[lv for lv in TARGET_FORMATS if lv in pivot.columns]].mul(100).round(1)
 
 
 def learning_rate_grid(results_dir: str | Path, profile: str) -> pd.DataFrame:

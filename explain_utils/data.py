@@ -19,7 +19,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from explain_utils.explanations import explain_expr
-from explain_utils.listops import GeneratorConfig, evaluate_expr, generate_in_range, to_brackets
+from explain_utils.formats import write_source, write_target
+from explain_utils.listops import (
+    GeneratorConfig,
+    evaluate_expr,
+    generate_in_range,
+    parse,
+    to_brackets,
+)
 from explain_utils.progress import progress_bar
 from explain_utils.storage import atomic_write, write_json, write_text
 from explain_utils.validation import check_choice
@@ -47,6 +54,7 @@ class DataConfig:
     n_validation: int
     n_test: int
     n_test_long: int
+    n_validation_long: int  # chapter 4: chooses an explanation format on long inputs
     train_length: tuple[int, int]
     test_long_length: tuple[int, int]
     max_depth: int
@@ -69,13 +77,16 @@ def n_tokens(text: str) -> int:
 
 
 def splits_for(config: DataConfig) -> dict[str, SplitSpec]:
-    """The standard splits: train/validation/test on the train lengths, test_long on longer ones."""
+    """The standard splits: train/validation/test on the train lengths, test_long and
+    validation_long (for choices about long inputs, never test_long) on longer ones."""
     lo, hi = config.train_length
     return {
         "train": SplitSpec(config.n_train, lo, hi),
         "validation": SplitSpec(config.n_validation, lo, hi),
         "test": SplitSpec(config.n_test, lo, hi),
         "test_long": SplitSpec(config.n_test_long, *config.test_long_length),
+        # drawn last, so adding it left the other splits unchanged; disjoint from test_long
+        "validation_long": SplitSpec(config.n_validation_long, *config.test_long_length),
     }
 
 
@@ -265,6 +276,25 @@ def label_shares(
             pd.DataFrame({"task": task, "answer": counts.index, "share": counts.to_numpy()})
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def with_format(splits: datasets.DatasetDict, name: str, modulus: int) -> datasets.DatasetDict:
+    """``splits`` with ``target_<name>`` (and ``source_<name>`` for a format that rewrites the
+    source) for a book format; the paper's levels are stored columns, returned as they are.
+
+    The formats are written on the fly rather than stored, so adding one leaves the Parquet files,
+    hence the keys of every earlier run, unchanged."""
+    if f"target_{name}" in splits["train"].column_names:
+        return splits
+    out = {}
+    for split_name, split in splits.items():
+        exprs = [parse(source, modulus) for source in split["source"]]
+        split = split.add_column(f"target_{name}", [write_target(name, e, modulus) for e in exprs])
+        sources = [write_source(name, e) for e in exprs]
+        if exprs and sources[0] is not None:
+            split = split.add_column(f"source_{name}", sources)
+        out[split_name] = split
+    return datasets.DatasetDict(out)
 
 
 def read_data_card(task_dir: str | Path) -> dict:

@@ -31,9 +31,10 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from explain_utils.batching import Encoded, encode, prompt_batch
 from explain_utils.explanations import final_answer, step_results
+from explain_utils.formats import step_results_of
 from explain_utils.progress import progress_bar
 from explain_utils.validation import check_choice
-from explain_utils.vocabulary import LEVELS, bucket_order
+from explain_utils.vocabulary import LEVELS, TARGET_FORMATS, bucket_order
 
 # upper ends of the source-length buckets (tokens): fine steps over the quick ranges (5-14 train,
 # 15-28 longer test), coarse ones over the paper's (50-100 train, 101-200 longer test)
@@ -68,6 +69,12 @@ def length_bucket(length: int, edges: tuple[int, ...] = LENGTH_EDGES) -> str:
     return f">{edges[-1]}"
 
 
+def _results(level: str, text: str) -> list[int | None]:
+    """Each step's claimed result: the paper's levels read the last number of a step (as always),
+    the book's formats their own reader (a rewritten expression follows a step's result)."""
+    return step_results(text) if level in LEVELS else step_results_of(level, text)
+
+
 def score_example(prediction: str, target: str, answer: int, level: str) -> dict[str, float]:
     """Metrics of one generated text against its gold target and answer (see module docstring)."""
     predicted = final_answer(prediction)
@@ -77,7 +84,7 @@ def score_example(prediction: str, target: str, answer: int, level: str) -> dict
         "answer_parsed": float(predicted is not None),
     }
     if level != "none":
-        gold, own = step_results(target), step_results(prediction)
+        gold, own = _results(level, target), _results(level, prediction)
         matches = sum(p is not None and p == g for p, g in zip(own, gold, strict=False))
         row["step_accuracy"] = matches / max(len(gold), len(own), 1)
         row["faithfulness"] = float(bool(own) and predicted is not None and own[-1] == predicted)
@@ -91,7 +98,7 @@ def score(
     edges: tuple[int, ...] = LENGTH_EDGES,
 ) -> EvalResult:
     """Score generated texts against a split (rows in the same order) at an explanation level."""
-    check_choice("level", level, LEVELS)
+    check_choice("level", level, TARGET_FORMATS)
     if len(predictions) != len(split):
         raise ValueError(
             f"predictions has {len(predictions)} texts but the split has {len(split)} rows"

@@ -19,7 +19,7 @@ from explain_utils.models import preset_scale
 from explain_utils.progress import progress_bar
 from explain_utils.runs import RunResult
 from explain_utils.training import TrainConfig, cached_result, train
-from explain_utils.vocabulary import LEVELS
+from explain_utils.vocabulary import TARGET_FORMATS
 
 
 def default_workers() -> int:
@@ -30,9 +30,10 @@ def default_workers() -> int:
 
 
 def _cost(config: TrainConfig) -> tuple[int, int, int]:
-    """A rough ordering of run time: model size (preset order), target length (level), steps."""
+    """A rough ordering of run time: model size (preset order), target length (level, then the
+    book's formats, all longer than ``long``), steps."""
     size = preset_scale(config.model)
-    return size, LEVELS.index(config.level), config.steps
+    return size, TARGET_FORMATS.index(config.level), config.steps
 
 
 def _run_one(config: TrainConfig, data_dir: str, runs_dir: str) -> RunResult:
@@ -101,6 +102,31 @@ def data_efficiency_grid(config: ExperimentConfig) -> list[TrainConfig]:
         _run(config, config.data_efficiency_model, "listops", lv, s, train_size=n)
         for n in config.train_sizes
         for lv in config.data_efficiency_levels
+        for s in config.seeds
+    ]
+
+
+def format_grid(config: ExperimentConfig) -> list[TrainConfig]:
+    """Chapter 4's formats: ``format_model`` at ``long`` and every format x seed, chapter 2's train
+    size, steps and (each format's base level's) learning rate, scored on validation_long as well,
+    where the book chooses its best format (never on test_long). ``long`` is chapter 2's run
+    again with that split added (same training, hence the same test numbers)."""
+    return [
+        dataclasses.replace(
+            _run(config, config.format_model, "listops", fmt, s, max(config.train_sizes)),
+            eval_splits=("validation_long", "test", "test_long"),
+        )
+        for fmt in dict.fromkeys(("long", *config.formats))
+        for s in config.seeds
+    ]
+
+
+def granularity_grid(config: ExperimentConfig) -> list[TrainConfig]:
+    """Chapter 4's SM granularity: the modular sum's first model at every granularity level x seed."""
+    model = config.modsum_models[0]
+    return [
+        _run(config, model, "modular_sum", lv, s, max(config.train_sizes))
+        for lv in config.granularity_levels
         for s in config.seeds
     ]
 

@@ -284,8 +284,10 @@ def plot_accuracy_by_level(
     title: str,
     chance: float,
     baselines: Mapping[str, float] | None = None,
+    xlabel: str = "explanation level",
+    ylabel: str = "test accuracy (%, mean ± 95 % CI)",
 ) -> plt.Figure:
-    """Bars of test accuracy per level (mean ± 95 % CI) against chance and the baselines."""
+    """Bars of accuracy per level or format (mean ± 95 % CI) against chance and the baselines."""
     levels = levels_in(table)
     rows = table.set_index("level").loc[levels]
     fig, ax = plt.subplots(figsize=(8, 3.8))
@@ -296,5 +298,5 @@ def plot_accuracy_by_level(
         color=[LEVEL_COLORS[lv] for lv in levels],
         capsize=4,
     )
-    ax.set(xlabel="explanation level", ylabel="test accuracy (%, mean ± 95 % CI)", title=title)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     return finish(fig, ax, chance, baselines)

@@ -11,12 +11,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from explain_utils.vocabulary import LEVELS
+from explain_utils.vocabulary import FORMATS, LEVELS, TARGET_FORMATS
 
-# one fixed colour per explanation level, used by every figure in the book
+# one fixed colour per explanation level (and per book format), used by every figure in the book
 LEVEL_COLORS: dict[str, str] = dict(
     zip(LEVELS, sns.color_palette("viridis_r", len(LEVELS)).as_hex(), strict=True)
-)
+) | dict(zip(FORMATS, sns.color_palette("Set2", len(FORMATS)).as_hex(), strict=True))
 SPLIT_ORDER = ("train", "validation", "test", "test_long")
 # baseline lines: grey, one dash pattern each, in the order given
 _BASELINE_STYLES = ("--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
@@ -32,8 +32,8 @@ def use_book_style() -> None:
 
 
 def levels_in(table: pd.DataFrame) -> list[str]:
-    """The levels present in ``table``, in ``LEVELS`` order (none → long)."""
-    return [lv for lv in LEVELS if lv in set(table["level"])]
+    """The levels present in ``table``, in ``LEVELS`` order (none → long), then the book's formats."""
+    return [lv for lv in TARGET_FORMATS if lv in set(table["level"])]
 
 
 def yerr(rows: pd.DataFrame) -> list[pd.Series]:
@@ -97,7 +97,7 @@ def finish(
 def legend_beside(ax: plt.Axes, title: str = "explanation") -> None:
     """The legend right of the axes: levels first (none → long), then lines such as baselines."""
     handles, labels = ax.get_legend_handles_labels()
-    rank = {lv: i for i, lv in enumerate(LEVELS)}
+    rank = {lv: i for i, lv in enumerate(TARGET_FORMATS)}
     order = sorted(range(len(labels)), key=lambda i: (rank.get(labels[i], len(rank)), i))
     ax.legend(
         [handles[i] for i in order],

@@ -47,6 +47,7 @@ _DATA: dict[str, dict[str, Any]] = {
         n_validation=50,
         n_test=50,
         n_test_long=50,
+        n_validation_long=50,
         train_length=[5, 14],
         test_long_length=[15, 28],
         max_depth=2,
@@ -63,6 +64,7 @@ _DATA: dict[str, dict[str, Any]] = {
         n_validation=500,
         n_test=1000,
         n_test_long=1000,
+        n_validation_long=500,
         train_length=[5, 14],
         test_long_length=[15, 28],
         max_depth=2,
@@ -77,6 +79,7 @@ _DATA: dict[str, dict[str, Any]] = {
         n_validation=2_000,
         n_test=2_000,
         n_test_long=2_000,
+        n_validation_long=2_000,
         train_length=[50, 100],
         test_long_length=[101, 200],
         max_depth=6,
@@ -99,7 +102,7 @@ def data_config(
         raise ValueError(f"modulus must be an integer >= 2; got {values['modulus']!r}") from err
     check_choices("tasks", values["tasks"], TASKS)
     check_int("n_train", values["n_train"], minimum=1)
-    for name in ("n_validation", "n_test", "n_test_long"):
+    for name in ("n_validation", "n_test", "n_test_long", "n_validation_long"):
         check_int(name, values[name], minimum=0)
     train_length = check_length_range("train_length", values["train_length"], minimum=3)
     test_long_length = check_length_range("test_long_length", values["test_long_length"], minimum=3)
@@ -116,6 +119,7 @@ def data_config(
         n_validation=values["n_validation"],
         n_test=values["n_test"],
         n_test_long=values["n_test_long"],
+        n_validation_long=values["n_validation_long"],
         train_length=train_length,
         test_long_length=test_long_length,
         max_depth=values["max_depth"],

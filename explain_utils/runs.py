@@ -33,10 +33,17 @@ TIMING_KEYS = frozenset(
 )
 
 
-def dataset_fingerprint(task_dir: str | Path) -> str:
-    """sha256 over the names and bytes of a task directory's Parquet files."""
+# the splits every run's fingerprint covers; a run adds the other splits it evaluates on, so a
+# split added later (validation_long) left the keys of the runs before it unchanged
+FINGERPRINT_SPLITS: tuple[str, ...] = ("train", "validation", "test", "test_long")
+
+
+def dataset_fingerprint(task_dir: str | Path, extra_splits: tuple[str, ...] = ()) -> str:
+    """sha256 over the names and bytes of a task's Parquet files: the standard splits and
+    ``extra_splits``."""
     digest = hashlib.sha256()
-    files = sorted(Path(task_dir).glob("*.parquet"))
+    names = {*FINGERPRINT_SPLITS, *extra_splits}
+    files = sorted(p for p in Path(task_dir).glob("*.parquet") if p.stem in names)
     if not files:
         raise FileNotFoundError(
             f"data_dir: no Parquet files in {str(task_dir)!r}; build the data set first (notebooks/01)"

@@ -22,8 +22,6 @@ from tokenizers.models import WordLevel
 from tokenizers.pre_tokenizers import WhitespaceSplit
 from transformers import PreTrainedTokenizerFast
 
-from explain_utils.vocabulary import LEVELS
-
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
 SPECIAL_TOKENS: tuple[str, ...] = (PAD, EOS, UNK)
 QUESTION, ANSWER = "Question:", "Answer:"
@@ -41,7 +39,7 @@ def template_words(text: str) -> list[bool]:
 
 
 def dataset_words(dataset: datasets.DatasetDict | datasets.Dataset) -> list[str]:
-    """Every word in the sources and targets (all levels) of the given split(s), sorted.
+    """Every word in the sources and targets (every level or format present) of the split(s), sorted.
 
     Training builds its vocabulary from the train split alone; a word seen only at evaluation is
     read as ``<unk>`` (never a new id), so nothing of the test splits flows into training.
@@ -51,8 +49,8 @@ def dataset_words(dataset: datasets.DatasetDict | datasets.Dataset) -> list[str]
     )
     words: set[str] = set()
     for split in splits:
-        for column in ["source", *(f"target_{lv}" for lv in LEVELS)]:
-            if column in split.column_names:
+        for column in split.column_names:
+            if column == "source" or column.startswith(("source_", "target_")):
                 for text in split[column]:
                     words.update(text.split())
     # every integer up to the largest one seen, so a raw sum the data happened to miss is not <unk>

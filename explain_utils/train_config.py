@@ -12,14 +12,14 @@ from explain_utils.models import resolve_model
 from explain_utils.validation import check_choice, check_choices, check_float, check_int
 from explain_utils.vocabulary import (
     DEVICES,
-    LEVELS,
     LOSS_MODES,
     LOSS_NORMALIZATIONS,
     SCHEDULERS,
+    TARGET_FORMATS,
     TASKS,
 )
 
-EVAL_SPLITS: tuple[str, ...] = ("validation", "test", "test_long", "train")
+EVAL_SPLITS: tuple[str, ...] = ("validation", "test", "test_long", "validation_long", "train")
 # fields that do not change a run's numbers, so they stay out of its cache key
 _NOT_HASHED = frozenset({"progress", "checkpoint_every", "save_model"})
 # fields added after runs were cached: left out of the key at their default, so old keys still hold
@@ -36,7 +36,7 @@ class TrainConfig:
 
     model: str = "t5-1m"  # preset (models.PRESETS), checkpoint directory or hub name
     task: str = "listops"  # sub-directory of data_dir (vocabulary.TASKS)
-    level: str = "none"  # explanation level of the targets (vocabulary.LEVELS)
+    level: str = "none"  # the targets: a paper level or a book format (vocabulary.TARGET_FORMATS)
     train_size: int | None = None  # first N rows of the train split; None = all
     steps: int = 1000  # optimizer steps
     batch_size: int = 32  # examples per optimizer step (all processes and micro-batches together)
@@ -76,7 +76,7 @@ class TrainConfig:
         """Raise ValueError (or FileNotFoundError for a checkpoint path) naming the bad parameter."""
         encoder_decoder = resolve_model(self.model).is_encoder_decoder
         check_choice("task", self.task, TASKS)
-        check_choice("level", self.level, LEVELS)
+        check_choice("level", self.level, TARGET_FORMATS)
         if self.train_size is not None:
             check_int("train_size", self.train_size, minimum=1)
         check_int("steps", self.steps, minimum=1)

@@ -25,7 +25,7 @@ from transformers.utils import logging as hf_logging
 
 from explain_utils import runs
 from explain_utils.batching import encode, padding_fraction
-from explain_utils.data import load_splits
+from explain_utils.data import load_splits, read_data_card, with_format
 from explain_utils.evaluation import decode_ratio, evaluate
 from explain_utils.losses import completion_loss
 from explain_utils.models import build_model, count_parameters, resolve_model
@@ -59,7 +59,7 @@ def locate_run(config: TrainConfig, data_dir: str | Path, runs_dir: str | Path) 
         raise FileNotFoundError(
             f"data_dir: no data set for task {config.task!r} at {str(task_dir)!r}; build it first (notebooks/01)"
         )
-    fingerprint = runs.dataset_fingerprint(task_dir)
+    fingerprint = runs.dataset_fingerprint(task_dir, tuple(config.eval_splits))
     stamp = runs.checkpoint_stamp(config.model)
     hashed = config.hashed() | {"model_files": stamp}
     if stamp is not None:  # a local checkpoint is its content, wherever it lies
@@ -95,7 +95,8 @@ def train(
     run_dir, fingerprint = locate_run(config, data_dir, runs_dir)
     if runs.is_finished(run_dir):
         return runs.RunResult.load(run_dir)
-    splits = load_splits(Path(data_dir) / config.task)
+    task_dir = Path(data_dir) / config.task
+    splits = with_format(load_splits(task_dir), config.level, read_data_card(task_dir)["modulus"])
     n_train = len(splits["train"])
     if config.train_size is not None and config.train_size > n_train:
         raise ValueError(

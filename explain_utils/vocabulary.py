@@ -9,6 +9,15 @@ from __future__ import annotations
 import math
 
 LEVELS: tuple[str, ...] = ("none", "short", "medium", "long")
+# the book's own explanation formats beside the paper's levels (chapter 4; ``formats``)
+FORMATS: tuple[str, ...] = (
+    "long_rewrite",
+    "fixed_width",
+    "index_hint",
+    "short_running",
+    "medium_running",
+)
+TARGET_FORMATS: tuple[str, ...] = (*LEVELS, *FORMATS)  # what a run's ``level`` may name
 TASKS: tuple[str, ...] = ("listops", "modular_sum")
 SCHEDULERS: tuple[str, ...] = ("linear", "cosine", "constant", "constant_with_warmup")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")

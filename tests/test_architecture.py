@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "progress": 0,
     "listops": 0,
     "explanations": 0,
+    "formats": 0,  # the book's explanation formats (on top of explanations)
     "data": 1,
     # the engine's parts, then the engine
     "tokenization": 2,
@@ -42,6 +43,7 @@ LAYERS: dict[str, int] = {
     "results": 6,
     "stats": 6,  # paired bootstrap and verdicts
     "baselines": 6,  # trivial baselines on the same rows
+    "step_errors": 6,  # where a generated explanation first goes wrong
     "plw_fit": 7,
     "plots_core": 7,
     "plots_prompt_loss": 7,
@@ -50,6 +52,7 @@ LAYERS: dict[str, int] = {
     "claims_tables": 7,
     "claims_listops": 8,
     "claims_prompt_loss": 8,
+    "claims_formats": 8,
     "claims": 8,
     # the parameter sets of the chapters
     "profile_checks": 9,

@@ -13,7 +13,13 @@ from explain_utils.experiment_profiles import (
     experiment_config,
     learning_rates_path,
 )
-from explain_utils.experiments import calibration_grid, data_efficiency_grid, fine_tuning_grid
+from explain_utils.experiments import (
+    calibration_grid,
+    data_efficiency_grid,
+    fine_tuning_grid,
+    format_grid,
+    granularity_grid,
+)
 from explain_utils.profiles import data_config
 from explain_utils.runs import RunResult
 from explain_utils.training import TrainConfig
@@ -35,11 +41,12 @@ def test_quick_profile_values(data_dir, tmp_path):
     config = experiment_config("quick", data_dir=data_dir, results_dir=tmp_path)
     assert (config.steps, config.scheduler, config.warmup_ratio) == (4000, "linear", 0.05)
     assert (config.eval_every, config.eval_examples) == (500, 200)
-    assert config.learning_rates == (1e-3, 2e-3, 4e-3)
+    assert config.learning_rates == (1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2)
     assert experiment_config("smoke", data_dir=data_dir).learning_rates == (1e-3, 2e-3)
     assert experiment_config("paper", data_dir=data_dir).learning_rates == (3e-5, 1e-4, 3e-4)
     data = data_config("quick", output_dir=tmp_path)
     assert (data.n_validation, data.n_test, data.n_test_long) == (500, 1000, 1000)
+    assert data.n_validation_long == 500
     assert data.test_long_length == (15, 28)
 
 
@@ -67,6 +74,16 @@ def test_chosen_learning_rate_reads_the_table_then_falls_back(data_dir, tmp_path
     efficiency = data_efficiency_grid(config)
     assert {c.learning_rate for c in efficiency if c.level == "none"} == {config.learning_rate}
     assert all(c.warmup_ratio == config.warmup_ratio for c in grid.values())
+    # a book format takes the rate of the paper level it extends, and is scored on validation_long
+    assert chosen_learning_rate(config, "t5-50k", "listops", "long_rewrite") == 4e-3
+    assert chosen_learning_rate(config, "t5-50k", "modular_sum", "short_running") == (
+        config.learning_rate
+    )
+    formats = format_grid(config)
+    assert {c.level for c in formats} == {"long", *config.formats}
+    assert {c.learning_rate for c in formats if c.model == "t5-50k"} == {4e-3}
+    assert all("validation_long" in c.eval_splits for c in formats)
+    assert all(c.task == "modular_sum" for c in granularity_grid(config))
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from explain_utils.profiles import data_config
 
 
 def small_config(tmp_path, **overrides):
-    params = dict(n_train=120, n_validation=30, n_test=30, n_test_long=30)
+    params = dict(n_train=120, n_validation=30, n_test=30, n_test_long=30, n_validation_long=20)
     params.update(overrides)
     return data_config("smoke", seed=3, output_dir=tmp_path, **params)
 
@@ -51,15 +51,43 @@ def test_splits_are_disjoint_correct_and_within_lengths(tmp_path):
     config = small_config(tmp_path)
     build_task_dataset(config, "listops")
     ds = load_splits(tmp_path / "listops")
-    assert set(ds) == {"train", "validation", "test", "test_long"}
+    assert set(ds) == {"train", "validation", "test", "test_long", "validation_long"}
     sources = [set(ds[name]["source"]) for name in ds]
-    assert sum(map(len, sources)) == len(set().union(*sources)) == 120 + 30 + 30 + 30
-    for name, (lo, hi) in [("train", config.train_length), ("test_long", config.test_long_length)]:
+    assert sum(map(len, sources)) == len(set().union(*sources)) == 120 + 30 + 30 + 30 + 20
+    for name, (lo, hi) in [
+        ("train", config.train_length),
+        ("test_long", config.test_long_length),
+        ("validation_long", config.test_long_length),
+    ]:
         for row in ds[name]:
             assert lo <= row["length"] == n_tokens(row["source"]) <= hi
             assert evaluate(row["source"]) == row["answer"]
             for level in LEVELS:
                 assert final_answer(row[f"target_{level}"]) == row["answer"]
+
+
+def test_adding_validation_long_leaves_the_other_splits_byte_identical(tmp_path):
+    build_task_dataset(small_config(tmp_path / "a", n_validation_long=0), "listops")
+    build_task_dataset(small_config(tmp_path / "b"), "listops")
+    before, after = digest(tmp_path / "a" / "listops"), digest(tmp_path / "b" / "listops")
+    for split in ("train", "validation", "test", "test_long"):
+        assert before[f"{split}.parquet"] == after[f"{split}.parquet"]
+
+
+def test_with_format_adds_a_format_and_leaves_levels_alone(tmp_path):
+    from explain_utils.data import with_format
+    from explain_utils.formats import write_source, write_target
+    from explain_utils.listops import parse
+
+    build_task_dataset(small_config(tmp_path), "listops")
+    ds = load_splits(tmp_path / "listops")
+    assert with_format(ds, "long", 10) is ds
+    hinted = with_format(ds, "index_hint", 10)
+    row = hinted["test_long"][0]
+    expr = parse(row["source"])
+    assert row["target_index_hint"] == write_target("index_hint", expr)
+    assert row["source_index_hint"] == write_source("index_hint", expr)
+    assert "source_long_rewrite" not in with_format(ds, "long_rewrite", 10)["train"].column_names
 
 
 def test_modular_sum_task_uses_only_sm(tmp_path):

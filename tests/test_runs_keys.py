@@ -52,3 +52,19 @@ def test_stamp_sees_subfolders_and_ignores_mtimes(tmp_path):
 def test_presets_and_hub_names_have_no_stamp():
     assert checkpoint_stamp("llama-250k") is None
     assert checkpoint_stamp("owner/not-a-local-folder") is None
+
+
+def test_fingerprint_covers_the_standard_splits_and_a_run_s_extra_ones(tmp_path):
+    from explain_utils.runs import dataset_fingerprint
+
+    for name in ("train", "validation", "test", "test_long"):
+        (tmp_path / f"{name}.parquet").write_bytes(name.encode())
+    before = dataset_fingerprint(tmp_path)
+    (tmp_path / "validation_long.parquet").write_bytes(b"added later")
+    assert dataset_fingerprint(tmp_path) == before  # runs before the new split keep their keys
+    with_long = dataset_fingerprint(tmp_path, ("validation_long",))
+    assert with_long != before
+    (tmp_path / "validation_long.parquet").write_bytes(b"changed")
+    assert dataset_fingerprint(tmp_path, ("validation_long",)) != with_long
+    (tmp_path / "test.parquet").write_bytes(b"changed")
+    assert dataset_fingerprint(tmp_path) != before
