@@ -113,7 +113,7 @@ def where_wrong(steps: pd.DataFrame) -> pd.DataFrame:
     )
     table = (100 * shares.groupby(["model", "params", "level"]).mean()).reset_index()
     order = table["level"].map({lv: i for i, lv in enumerate(TARGET_FORMATS)})
-    return table.assign(_o=order).sort_values(["params", "_o"]).drop(columns="_o")
+    return table.assign(_o=order).sort_values(["model", "_o"], kind="stable").drop(columns="_o")
 
 
 def mark_first_wrong(level: str, prediction: str, target: str) -> str:
