@@ -1,5 +1,5 @@
-"""Chapter 5's parameters, the prompt-loss ablation (``prompt_loss``): pre-training, then the PLW
-sweep and IM vs completion-only at several train sizes, decoder-only models; validated."""
+"""Chapter 5's parameters, the prompt-loss ablation (``prompt_loss``): pre-training, the choice of
+the fine-tuning rate and steps on validation, the PLW sweeps along R_g, IM vs IT; validated."""
 
 from __future__ import annotations
 
@@ -12,43 +12,68 @@ from explain_utils.profile_checks import check_dirs, check_model, check_workers,
 from explain_utils.validation import check_float, check_float_list, check_int, check_int_list
 from explain_utils.vocabulary import DEFAULT_PROFILE
 
+# Huerta-Enochian & Ko's ten prompt-loss weights
+PAPER_PLW_VALUES: tuple[float, ...] = (
+    0.0,
+    5e-4,
+    2.236e-3,
+    1e-2,
+    2.463e-2,
+    5e-2,
+    1e-1,
+    2.463e-1,
+    5e-1,
+    1.0,
+)
+# a few-shot prompt draws 3 solved examples from the smallest training set, never its own row
+MIN_TRAIN_SIZE = 4
+_WEIGHT_LISTS = ("plw_values", "middle_plw_values", "normalization_plw_values")
+
 _ABLATION: dict[str, dict[str, Any]] = {
     "smoke": dict(
         model="llama-250k",
         pretrain_steps=10,
         pretrain_size=150,
-        pretrain_learning_rate=2e-3,
-        plw_values=[0.0, 1e-2, 1e-1, 1.0],
+        pretrain_batch_size=16,
+        pretrain_learning_rate=4e-3,
+        learning_rates=[3e-3],
+        max_steps=10,
+        plw_values=[0.0, 1e-1, 1.0],
+        middle_plw_values=[0.0, 1e-1, 1.0],
+        normalization_plw_values=[1.0],
         seeds=[0],
-        steps=10,
         batch_size=16,
-        learning_rate=1e-3,
-        sweep_train_size=50,
-        train_sizes=[50, 100],
+        sweep_train_size=20,
+        train_sizes=[20, 40],
         eval_every=5,
         eval_examples=20,
+        max_new_tokens=100,
         n_test=40,
         workers=1,
     ),
-    # calibrated on one core (issue #5): pre-training ~0.13 s/step (llama-500k, batch 32), a
-    # fine-tuning run ~15-20 s (short) / ~20-25 s (long, longer generation); 45 runs + pre-training
-    # ≈ 10 min wall on 2 cores. 150 steps on 200 examples (24 epochs) already overfit: the held-out
-    # completion loss rises after ~50 steps, the regime in which the papers' regulariser matters
+    # measured on the 2-core CPU: pre-training (llama-250k, 1 200 steps of 32 two-expression
+    # documents) and a fine-tuning run of 10-40 s, most of it the 1 000 test rows' generation.
+    # With 100 examples completion-only training overfits within ~100 steps: the held-out
+    # completion loss turns up while the training loss still falls
     "quick": dict(
-        model="llama-500k",
-        pretrain_steps=800,
-        pretrain_size=8000,
-        pretrain_learning_rate=2e-3,
-        plw_values=[0.0, 2.236e-3, 2.463e-2, 1e-1, 2.463e-1, 1.0],
+        model="llama-250k",
+        pretrain_steps=1200,
+        pretrain_size=9000,
+        pretrain_batch_size=32,
+        pretrain_learning_rate=4e-3,
+        learning_rates=[5e-4, 1e-3],
+        max_steps=150,
+        plw_values=list(PAPER_PLW_VALUES),
+        middle_plw_values=[0.0, 1e-1, 1.0],
+        normalization_plw_values=[1e-1, 1.0],
         seeds=[0, 1, 2],
-        steps=150,
-        batch_size=32,
-        learning_rate=5e-4,
-        sweep_train_size=200,
-        train_sizes=[200, 1000],
-        eval_every=50,
+        batch_size=16,
+        sweep_train_size=100,
+        train_sizes=[100, 300, 1000],
+        eval_every=25,
         eval_examples=100,
-        n_test=300,
+        max_new_tokens=100,
+        n_test=1000,
         workers=None,
     ),
     # Huerta-Enochian & Ko: the ten weights, a pretrained decoder-only model from the hub
@@ -57,17 +82,21 @@ _ABLATION: dict[str, dict[str, Any]] = {
         model="gpt2",
         pretrain_steps=0,
         pretrain_size=0,
+        pretrain_batch_size=32,
         pretrain_learning_rate=2e-3,
-        plw_values=[0.0, 5e-4, 2.236e-3, 1e-2, 2.463e-2, 5e-2, 1e-1, 2.463e-1, 5e-1, 1.0],
+        learning_rates=[2e-5, 5e-5],
+        max_steps=2_000,
+        plw_values=list(PAPER_PLW_VALUES),
+        middle_plw_values=list(PAPER_PLW_VALUES),
+        normalization_plw_values=list(PAPER_PLW_VALUES[1:]),
         seeds=[0, 1, 2],
-        steps=2_000,
         batch_size=32,
-        learning_rate=2e-5,
         sweep_train_size=2_000,
-        train_sizes=[500, 2_000, 10_000],
-        eval_every=500,
+        train_sizes=[500, 2_000, 8_000],
+        eval_every=250,
         eval_examples=500,
-        n_test=2_000,
+        max_new_tokens=128,
+        n_test=1_000,
         workers=1,
     ),
 }
@@ -75,25 +104,29 @@ _ABLATION: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class AblationConfig:
-    """Chapter 5's grid: pre-training, the PLW sweep per data type, IM vs completion-only by size."""
+    """Chapter 5's grid: pre-training, the rate/steps choice, the PLW sweeps, IM vs IT by size."""
 
     profile: str
     data_dir: Path
     runs_dir: Path
     results_dir: Path
-    model: str  # decoder-only preset (trained from scratch, then pre-trained) or hub checkpoint
+    model: str  # decoder-only preset (pre-trained here first) or a hub checkpoint
     pretrain_steps: int  # 0: fine-tune ``model`` as it is (a pretrained checkpoint)
-    pretrain_size: int  # corpus rows (train rows after the fine-tuning pool)
+    pretrain_size: int  # corpus expressions (train rows after the fine-tuning pool)
+    pretrain_batch_size: int
     pretrain_learning_rate: float
-    plw_values: tuple[float, ...]  # PLW 0 is run as completion-only training
+    learning_rates: tuple[float, ...]  # fine-tuning rates tried at PLW 0 (first seed), validation
+    max_steps: int  # the longest fine-tuning run; the steps are chosen along its curve
+    plw_values: tuple[float, ...]  # lowest- and highest-R_g data; PLW 0 is IT
+    middle_plw_values: tuple[float, ...]  # the middle data type (fewer, to save the budget)
+    normalization_plw_values: tuple[float, ...]  # loss / completion tokens, lowest-R_g data
     seeds: tuple[int, ...]
-    steps: int  # fine-tuning optimizer steps
-    batch_size: int
-    learning_rate: float
-    sweep_train_size: int  # training examples of the PLW sweep
-    train_sizes: tuple[int, ...]  # IM vs completion-only, short-completion data
-    eval_every: int
-    eval_examples: int
+    batch_size: int  # fine-tuning
+    sweep_train_size: int  # training examples of the sweeps (and of IM along R_g)
+    train_sizes: tuple[int, ...]  # IM vs IT on the lowest-R_g data
+    eval_every: int  # steps between curve points (validation accuracy, completion losses)
+    eval_examples: int  # validation rows of a curve point
+    max_new_tokens: int  # generation budget of a completion (the longest is 87 tokens + eos)
     n_test: int  # test rows scored at the end of each run
     workers: int | None
 
@@ -101,6 +134,11 @@ class AblationConfig:
     def finetune_pool(self) -> int:
         """Training rows reserved for fine-tuning (pre-training uses the rows after them)."""
         return max(self.sweep_train_size, *self.train_sizes)
+
+    @property
+    def demo_pool(self) -> int:
+        """Rows the few-shot prompts draw their solved examples from: the smallest training set."""
+        return min(self.sweep_train_size, *self.train_sizes)
 
 
 def ablation_config(
@@ -123,19 +161,25 @@ def ablation_config(
         model=values["model"],
         pretrain_steps=values["pretrain_steps"],
         pretrain_size=values["pretrain_size"],
+        pretrain_batch_size=values["pretrain_batch_size"],
         pretrain_learning_rate=float(values["pretrain_learning_rate"]),
-        plw_values=tuple(sorted({float(w) for w in values["plw_values"]})),
+        learning_rates=_sorted_floats(values["learning_rates"]),
+        max_steps=values["max_steps"],
         seeds=tuple(values["seeds"]),
-        steps=values["steps"],
         batch_size=values["batch_size"],
-        learning_rate=float(values["learning_rate"]),
         sweep_train_size=values["sweep_train_size"],
         train_sizes=tuple(sorted(values["train_sizes"])),
         eval_every=values["eval_every"],
         eval_examples=values["eval_examples"],
+        max_new_tokens=values["max_new_tokens"],
         n_test=values["n_test"],
         workers=values["workers"],
+        **{name: _sorted_floats(values[name]) for name in _WEIGHT_LISTS},
     )
+
+
+def _sorted_floats(values: list) -> tuple[float, ...]:
+    return tuple(sorted({float(v) for v in values}))
 
 
 def _check_ablation_model(model: Any, pretrain_steps: Any, pretrain_size: Any) -> None:
@@ -160,20 +204,24 @@ def _check_ablation_model(model: Any, pretrain_steps: Any, pretrain_size: Any) -
 
 def _check_ablation(values: dict[str, Any]) -> None:
     """The other values of chapter 5, each error naming its parameter."""
+    check_int("pretrain_batch_size", values["pretrain_batch_size"], minimum=1)
     check_float("pretrain_learning_rate", values["pretrain_learning_rate"], 1e-8, 1.0)
-    weights = values["plw_values"]
-    check_float_list("plw_values", weights, 0.0, 1.0)
-    if len({float(w) for w in weights}) < 3:
-        raise ValueError(
-            f"plw_values must hold at least 3 distinct weights (the quadratic fit); got {weights!r}"
-        )
+    check_float_list("learning_rates", values["learning_rates"], 1e-8, 1.0)
+    check_int("max_steps", values["max_steps"], minimum=1)
+    for name in _WEIGHT_LISTS:
+        check_float_list(name, values[name], 0.0, 1.0)
+    for name in ("plw_values", "middle_plw_values"):  # the quadratic fit needs 3
+        if len({float(w) for w in values[name]}) < 3:
+            raise ValueError(
+                f"{name} must hold at least 3 distinct weights (the quadratic fit); "
+                f"got {values[name]!r}"
+            )
     check_int_list("seeds", values["seeds"], minimum=0)
-    check_int("steps", values["steps"], minimum=1)
     check_int("batch_size", values["batch_size"], minimum=1)
-    check_float("learning_rate", values["learning_rate"], 1e-8, 1.0)
-    check_int("sweep_train_size", values["sweep_train_size"], minimum=1)
-    check_int_list("train_sizes", values["train_sizes"], minimum=1)
-    check_int("eval_every", values["eval_every"], minimum=0)
+    check_int("sweep_train_size", values["sweep_train_size"], minimum=MIN_TRAIN_SIZE)
+    check_int_list("train_sizes", values["train_sizes"], minimum=MIN_TRAIN_SIZE)
+    check_int("eval_every", values["eval_every"], minimum=1, maximum=values["max_steps"])
     check_int("eval_examples", values["eval_examples"], minimum=1)
+    check_int("max_new_tokens", values["max_new_tokens"], minimum=1)
     check_int("n_test", values["n_test"], minimum=1)
     check_workers(values["workers"])

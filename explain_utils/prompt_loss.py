@@ -1,258 +1,246 @@
-"""The prompt-loss ablation (chapter 5): data types, the pre-training and fine-tuning grid, the fit.
+"""The prompt-loss ablation (chapter 5): pre-training, the fine-tuning rate and steps chosen on
+validation, the grid of fine-tuning runs, and their tidy results.
 
 Huerta-Enochian & Ko (2024) weight the loss on prompt tokens by PLW in [0, 1]; Shi et al. (2024)
 take the loss over instruction and output with the template masked (Instruction Modelling, IM).
 Both fine-tune *pretrained* models, and both explain their effect as regularisation towards what
-the model already knows. So the ablation has two stages:
+the model already knows. So the ablation has three stages:
 
-1. **pre-training** — one decoder-only model learns plain language modelling (PLW = 1) on a
-   ListOps corpus of worked solutions (short, medium and long explanations, half of them after
-   the instruction) on expressions that no fine-tuning run sees;
-2. **fine-tuning** — that checkpoint is tuned on prompt/completion pairs of one data type:
-
-   - ``short`` completion: the long instruction + the expression → the bare answer
-     (``answer 9``), R_g well below 1; answer-only is a format the corpus never showed;
-   - ``long`` completion: the expression alone → the long explanation, R_g well above 1.
-
-R_g is the PLW paper's generation ratio, completion tokens / prompt tokens. Each data type is
-written as a small data directory of its own (``write_ablation_data``), so the training engine
-needs no special case: the instruction is simply part of the prompt's source text (prompt
-tokens, not template tokens, so IM and PLW both see it).
+1. **pre-training** — one decoder-only model learns language modelling of a corpus of ListOps
+   documents (``prompt_loss_data``: other expressions, worked step by step in prose);
+2. **the fine-tuning rate and steps**, chosen per data type on the validation split for
+   completion-only training (PLW = 0, first seed): one run per learning rate with a constant rate,
+   so the run's first S steps *are* the run of S steps, and the best (rate, step) of its curve wins;
+3. **fine-tuning** — that checkpoint tuned on each data type (``prompt_loss_data.DATA_TYPES``,
+   ordered by R_g) at every prompt-loss weight, with the rate and steps of stage 2 held fixed;
+   on the lowest-R_g data also with the loss divided by the completion tokens alone (PLW then
+   adds prompt gradient without shrinking the completion's), and IM against IT at several
+   training-set sizes; IM along the R_g axis at the sweep's size.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
-import datasets
-import numpy as np
 import pandas as pd
 
-from explain_utils.ablation_profiles import AblationConfig
-from explain_utils.data import load_splits, n_tokens, read_data_card, save_splits
+from explain_utils.ablation_profiles import PAPER_PLW_VALUES, AblationConfig
 from explain_utils.plw_fit import METHODS
-from explain_utils.results import results_frame
+from explain_utils.prompt_loss_data import (
+    DATA_TYPES,
+    PRETRAIN,
+    completion_ratio,
+    examples,
+    write_ablation_data,
+)
+from explain_utils.results import correct_frame, results_frame
 from explain_utils.runs import RunResult
 from explain_utils.training import TrainConfig
-from explain_utils.vocabulary import LEVELS
 
-# Huerta-Enochian & Ko's ten prompt-loss weights
-PAPER_PLW_VALUES: tuple[float, ...] = (
-    0.0,
-    5e-4,
-    2.236e-3,
-    1e-2,
-    2.463e-2,
-    5e-2,
-    1e-1,
-    2.463e-1,
-    5e-1,
-    1.0,
-)
-COMPLETIONS: tuple[str, ...] = ("short", "long")
-# the long instruction of the short-completion data: every word is an ordinary prompt token
-INSTRUCTION = (
-    "Evaluate the ListOps expression below . MIN gives the smallest value , MAX the largest , "
-    "MED the median and SM the sum modulo 10 . Reply with the final answer only ."
-)
+__all__ = [
+    "DATA_TYPES",
+    "HIGHEST",
+    "LOWEST",
+    "MIDDLE",
+    "PAPER_PLW_VALUES",
+    "PRETRAIN",
+    "ablation_correct",
+    "ablation_frame",
+    "chosen_settings",
+    "completion_ratio",
+    "examples",
+    "fine_tuning_grid",
+    "pretrain_config",
+    "selection_grid",
+    "selection_table",
+    "write_ablation_data",
+]
 
-
-@dataclass(frozen=True)
-class DataType:
-    """How a fine-tuning data type is built from the ListOps rows."""
-
-    name: str
-    level: str  # the target column (explanation level) used as completion
-    instruction: bool  # the instruction is prepended to the expression
-
-
-DATA_TYPES: dict[str, DataType] = {
-    "short": DataType("short", "none", True),
-    "long": DataType("long", "long", False),
-}
-PRETRAIN = "pretrain"
-PRETRAIN_LEVELS: tuple[str, ...] = ("short", "medium", "long")
-
-
-def _with_instruction(sources: list[str]) -> list[str]:
-    return [f"{INSTRUCTION} {s}" for s in sources]
-
-
-def _fine_tuning_split(split: datasets.Dataset, data_type: DataType) -> datasets.Dataset:
-    if not data_type.instruction:
-        return split
-    return split.remove_columns("source").add_column(
-        "source", _with_instruction(list(split["source"]))
-    )
-
-
-def _corpus_split(split: datasets.Dataset) -> datasets.Dataset:
-    """Worked solutions at mixed levels (row i: level i mod 3, instruction on odd rows).
-
-    A corpus has no single target level, so every ``target_<level>`` column holds the same mixed
-    text and the pre-training run may name any level.
-    """
-    sources, texts = [], []
-    for i, row in enumerate(split):
-        level = PRETRAIN_LEVELS[i % len(PRETRAIN_LEVELS)]
-        texts.append(row[f"target_{level}"])
-        sources.append(f"{INSTRUCTION} {row['source']}" if i % 2 else row["source"])
-    split = split.remove_columns(["source", *(f"target_{lv}" for lv in LEVELS)])
-    split = split.add_column("source", sources)
-    for level in LEVELS:
-        split = split.add_column(f"target_{level}", texts)
-    return split
-
-
-def write_ablation_data(
-    data_dir: str | Path,
-    out_dir: str | Path,
-    finetune_pool: int,
-    pretrain_size: int,
-    n_test: int,
-    n_validation: int,
-) -> dict[str, Path]:
-    """Write the pre-training corpus and one data directory per fine-tuning data type.
-
-    From ``data_dir/listops``: fine-tuning uses the first ``finetune_pool`` training rows (each run
-    takes its first ``train_size``), pre-training the next ``pretrain_size`` rows, so the two never
-    share an expression. Validation and test are the first ``n_validation``/``n_test`` rows of
-    those splits. Returns ``{"pretrain": dir, "short": dir, "long": dir}``; pass a dir as a run's
-    ``data_dir`` with task ``listops``. Rewriting gives identical files (and cache keys).
-    """
-    source = Path(data_dir) / "listops"
-    splits = load_splits(source)
-    n_train = len(splits["train"])
-    if finetune_pool + pretrain_size > n_train:
-        raise ValueError(
-            f"finetune_pool + pretrain_size must be <= {n_train} (train rows in {str(source)!r}); "
-            f"got {finetune_pool} + {pretrain_size}"
-        )
-    card = read_data_card(source)
-    heads = {
-        "validation": splits["validation"].select(
-            range(min(n_validation, len(splits["validation"])))
-        ),
-        "test": splits["test"].select(range(min(n_test, len(splits["test"])))),
-    }
-    out: dict[str, Path] = {}
-    pretrain = {
-        "train": splits["train"].select(range(finetune_pool, finetune_pool + pretrain_size)),
-        **heads,
-    }
-    target = Path(out_dir) / PRETRAIN
-    save_splits(
-        datasets.DatasetDict({k: _corpus_split(v) for k, v in pretrain.items()}),
-        target / "listops",
-        card | {"ablation": PRETRAIN},
-    )
-    out[PRETRAIN] = target
-    finetune = {"train": splits["train"].select(range(finetune_pool)), **heads}
-    for name, data_type in DATA_TYPES.items():
-        target = Path(out_dir) / name
-        save_splits(
-            datasets.DatasetDict(
-                {k: _fine_tuning_split(v, data_type) for k, v in finetune.items()}
-            ),
-            target / "listops",
-            card | {"ablation": name},
-        )
-        out[name] = target
-    return out
-
-
-def completion_ratio(data_dir: str | Path, completion: str, n: int | None = None) -> dict:
-    """Mean prompt and completion tokens and R_g = completion / prompt of a data type's train rows.
-
-    Tokens as the decoder sees them: the prompt includes the template words ``Question:`` and
-    ``Answer:``, the completion its end-of-sequence token.
-    """
-    data_type = DATA_TYPES[completion]
-    split = load_splits(Path(data_dir) / "listops")["train"]
-    split = split.select(range(min(n or len(split), len(split))))
-    prompt = np.mean([n_tokens(s) + 2 for s in split["source"]])
-    target = np.mean([n_tokens(t) + 1 for t in split[f"target_{data_type.level}"]])
-    return {
-        "completion": completion,
-        "level": data_type.level,
-        "instruction": data_type.instruction,
-        "prompt_tokens": float(prompt),
-        "completion_tokens": float(target),
-        "R_g": float(target / prompt),
-    }
+LOWEST, MIDDLE, HIGHEST = tuple(DATA_TYPES)  # DATA_TYPES is ordered by R_g
 
 
 def pretrain_config(config: AblationConfig) -> TrainConfig | None:
-    """Stage 1: plain language modelling (PLW = 1) on the corpus; None when ``pretrain_steps`` is 0."""
+    """Stage 1: language modelling of the corpus documents (the engine's IM mode: every token but
+    the two template words, which frame an empty prompt); None when ``pretrain_steps`` is 0."""
     if not config.pretrain_steps:
         return None
     return TrainConfig(
         model=config.model,
         task="listops",
-        level="medium",  # any level: the corpus stores its mixed text in every target column
+        level="none",  # any level: the corpus stores its documents in every target column
         steps=config.pretrain_steps,
-        batch_size=config.batch_size,
+        batch_size=config.pretrain_batch_size,
         learning_rate=config.pretrain_learning_rate,
-        loss_mode="plw",
-        prompt_loss_weight=1.0,
-        eval_every=0,
-        eval_examples=config.eval_examples,
-        eval_splits=("test",),
+        loss_mode="im",
+        eval_every=max(config.pretrain_steps // 4, 1),
+        eval_examples=min(config.eval_examples, 100),
+        eval_splits=("validation",),
+        eval_loss=True,  # the held-out documents' loss is what this stage is judged by
+        max_new_tokens=1,  # a document has no answer to decode
+        cpu_threads=2,  # the one run of its stage: both cores
         seed=0,
         save_model=True,
     )
 
 
-def fine_tuning_grid(config: AblationConfig, model: str) -> dict[str, list[TrainConfig]]:
-    """Stage 2, per data type: the PLW sweep (PLW 0 is completion-only training, ``it``) at
-    ``sweep_train_size`` for every seed, and on the short-completion data (the long instruction)
-    IM and completion-only at every train size of ``train_sizes``."""
-    common = dict(
+def _common(config: AblationConfig, model: str) -> dict:
+    """What every fine-tuning run shares: a constant rate without warm-up (so a run's first S steps
+    are the run of S steps), the completion-loss curves, scoring on test at the end."""
+    return dict(
         model=model,
         task="listops",
-        steps=config.steps,
         batch_size=config.batch_size,
-        learning_rate=config.learning_rate,
-        eval_every=config.eval_every,
+        scheduler="constant",
+        warmup_ratio=0.0,
         eval_examples=config.eval_examples,
         eval_splits=("test",),
         eval_loss=True,
+        max_new_tokens=config.max_new_tokens,
         save_model=False,
     )
-    weights = sorted({float(w) for w in config.plw_values} - {0.0})
+
+
+def selection_grid(config: AblationConfig, model: str) -> dict[str, list[TrainConfig]]:
+    """Stage 2: per data type, completion-only runs (the first seed, the sweep's train size) of
+    ``max_steps`` steps at each of ``learning_rates``, scored on validation only."""
+    grid = {}
+    for name, kind in DATA_TYPES.items():
+        base = _common(config, model) | dict(eval_splits=("validation",))
+        grid[name] = [
+            TrainConfig(
+                **base,
+                level=kind.level,
+                seed=config.seeds[0],
+                train_size=config.sweep_train_size,
+                steps=config.max_steps,
+                learning_rate=rate,
+                eval_every=config.eval_every,
+                loss_mode="completion",
+            )
+            for rate in config.learning_rates
+        ]
+    return grid
+
+
+def selection_table(results: dict[str, list[RunResult]]) -> pd.DataFrame:
+    """Every curve point of the selection runs: data type, rate, step, validation accuracy and the
+    completion losses on training and held-out rows."""
+    rows = []
+    for name, runs in results.items():
+        for run in runs:
+            for point in run.curve:
+                rows.append(
+                    {
+                        "data_type": name,
+                        "learning_rate": run.config["learning_rate"],
+                        "step": point["step"],
+                        "validation_accuracy": point["accuracy"],
+                        "train_completion_loss": point.get("train_completion_loss"),
+                        "validation_completion_loss": point.get("validation_completion_loss"),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def chosen_settings(table: pd.DataFrame) -> pd.DataFrame:
+    """Per data type the (rate, steps) of the best validation accuracy; ties go to fewer steps,
+    then to the smaller rate. One row per data type, in R_g order; ``last_step`` marks a choice
+    at the end of the runs (a longer run might have done better)."""
+    ranked = table.sort_values(
+        ["data_type", "validation_accuracy", "step", "learning_rate"],
+        ascending=[True, False, True, True],
+    )
+    best = ranked.groupby("data_type", sort=False).head(1).set_index("data_type")
+    order = [name for name in DATA_TYPES if name in best.index]
+    best = best.assign(last_step=best["step"] == table["step"].max())  # the grid's edge
+    return best.loc[order, ["learning_rate", "step", "validation_accuracy", "last_step"]].rename(
+        columns={"step": "steps"}
+    )
+
+
+def _sweep(base: dict, weights, normalization: str, seed: int) -> list[TrainConfig]:
+    """One PLW run per non-zero weight with the given loss normaliser."""
+    return [
+        TrainConfig(
+            **base,
+            seed=seed,
+            loss_mode="plw",
+            prompt_loss_weight=weight,
+            loss_normalization=normalization,
+        )
+        for weight in weights
+        if weight > 0  # PLW 0 is the IT run, with its curves (the normalisers coincide there)
+    ]
+
+
+def fine_tuning_grid(
+    config: AblationConfig, model: str, chosen: pd.DataFrame
+) -> dict[str, list[TrainConfig]]:
+    """Stage 3, per data type and seed, at the rate and steps ``chosen`` for it: IT, the PLW sweep
+    at ``sweep_train_size`` (``middle_plw_values`` on the middle type) and IM; on the lowest-R_g
+    data also the completion-normalised sweep and IM and IT at every size of ``train_sizes``.
+
+    Only the IT and IM runs record learning curves (``eval_every``); the sweep's PLW runs are
+    scored once, at the end, which is all the fit needs.
+    """
     grid: dict[str, list[TrainConfig]] = {}
-    for completion in COMPLETIONS:
-        level = DATA_TYPES[completion].level
+    for name, kind in DATA_TYPES.items():
+        steps = int(chosen.loc[name, "steps"])
+        base = _common(config, model) | dict(
+            level=kind.level, steps=steps, learning_rate=float(chosen.loc[name, "learning_rate"])
+        )
+        curves = base | dict(eval_every=config.eval_every)
+        once = base | dict(eval_every=steps, train_size=config.sweep_train_size)
+        weights = config.middle_plw_values if name == MIDDLE else config.plw_values
         runs: list[TrainConfig] = []
         for seed in config.seeds:
-            sweep = dict(common, level=level, seed=seed, train_size=config.sweep_train_size)
-            runs.append(TrainConfig(loss_mode="completion", **sweep))
-            runs += [TrainConfig(loss_mode="plw", prompt_loss_weight=w, **sweep) for w in weights]
-            if completion != "short":
-                continue
-            for size in config.train_sizes:
-                sized = dict(common, level=level, seed=seed, train_size=size)
-                runs.append(TrainConfig(loss_mode="im", **sized))
-                if size != config.sweep_train_size:
-                    runs.append(TrainConfig(loss_mode="completion", **sized))
-        grid[completion] = runs
+            sizes = config.train_sizes if name == LOWEST else (config.sweep_train_size,)
+            for size in sorted({config.sweep_train_size, *sizes}):
+                for mode in ("completion", "im"):
+                    runs.append(TrainConfig(**curves, train_size=size, seed=seed, loss_mode=mode))
+            runs += _sweep(once, weights, "weights", seed)
+            if name == LOWEST:
+                runs += _sweep(once, config.normalization_plw_values, "completion", seed)
+        grid[name] = runs
     return grid
+
+
+def _run_fields(results: dict[str, list[RunResult]]) -> pd.DataFrame:
+    """Per run: data type, method (it / plw / im) and the loss normaliser."""
+    return pd.DataFrame(
+        [
+            {
+                "run_id": run.run_id,
+                "data_type": name,
+                "method": METHODS[run.config["loss_mode"]],
+                "normalization": run.config.get("loss_normalization", "weights"),
+            }
+            for name, runs in results.items()
+            for run in runs
+        ]
+    ).drop_duplicates("run_id")
+
+
+def _unique(results: dict[str, list[RunResult]]) -> list[RunResult]:
+    return list({r.run_id: r for rs in results.values() for r in rs}.values())
 
 
 def ablation_frame(
     results: dict[str, list[RunResult]], model_label: str | None = None
 ) -> pd.DataFrame:
-    """Tidy rows of every fine-tuning run with ``completion`` (data type) and ``method`` (it/plw/im).
+    """Tidy rows of every fine-tuning run with ``data_type``, ``method`` and ``normalization``.
 
     ``model_label`` replaces the ``model`` column (the pre-trained checkpoint's path) with a name.
     """
-    frames = []
-    for completion, runs in results.items():
-        frame = results_frame(runs)
-        if model_label is not None:
-            frame["model"] = model_label
-        frame.insert(0, "method", frame["loss_mode"].map(METHODS))
-        frame.insert(1, "completion", completion)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    frame = results_frame(_unique(results))
+    if model_label is not None:
+        frame["model"] = model_label
+    return _run_fields(results).merge(frame, on="run_id", how="right")
+
+
+def ablation_correct(results: dict[str, list[RunResult]]) -> pd.DataFrame:
+    """Per-row correctness on test of every fine-tuning run (``results.correct_frame``) with the
+    run's data type, method, normaliser and prompt-loss weight, for the paired comparisons."""
+    runs = _unique(results)
+    weights = pd.DataFrame(
+        [{"run_id": r.run_id, "prompt_loss_weight": r.config["prompt_loss_weight"]} for r in runs]
+    )
+    return _run_fields(results).merge(weights, on="run_id").merge(correct_frame(runs), on="run_id")

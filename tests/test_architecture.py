@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "tokenization": 2,
     "models": 2,
     "runs": 2,
+    "prompt_loss_data": 2,  # chapter 5's data types along R_g and its pre-training corpus
     "batching": 3,
     "losses": 4,
     "evaluation": 4,

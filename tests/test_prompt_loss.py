@@ -1,8 +1,10 @@
-"""Chapter 5's ablation: config validation, the data types and grid, the quadratic fit, C7/C8."""
+"""Chapter 5's ablation: config validation, the data types along R_g and the corpus, the grid,
+the quadratic fit and its bootstrap, and the claims C7 and C8 on synthetic results."""
 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,30 +13,53 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from explain_utils import claims_prompt_loss as c5
 from explain_utils.batching import encode
-from explain_utils.claims import check_c7, check_c8
 from explain_utils.data import load_splits
 from explain_utils.losses import completion_loss
 from explain_utils.models import build_model, resolve_model
-from explain_utils.plw_fit import QuadraticFit, loss_curves, quadratic_fit, sweep_points, w_p
+from explain_utils.plw_fit import (
+    QuadraticFit,
+    bootstrap_fit,
+    loss_curves,
+    overfitting,
+    quadratic_fit,
+    sweep_points,
+    w_p,
+)
 from explain_utils.profiles import PROFILES, ablation_config
 from explain_utils.prompt_loss import (
-    INSTRUCTION,
+    DATA_TYPES,
+    HIGHEST,
+    LOWEST,
     PAPER_PLW_VALUES,
+    chosen_settings,
     completion_ratio,
     fine_tuning_grid,
     pretrain_config,
+    selection_grid,
     write_ablation_data,
 )
+from explain_utils.prompt_loss_data import corpus_document, demo_rows
 from explain_utils.runs import dataset_fingerprint
-from explain_utils.tokenization import tokenizer_for_dataset
+from explain_utils.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.tokenization import TEMPLATE_TOKENS, tokenizer_for_dataset
 from explain_utils.training import TrainConfig, train
 from tests.engine_data import small_listops
+
+# a solved example in a prompt: an expression followed by the first word of its explanation
+_DEMO = re.compile(r"\[[A-Z]+ [^;:]*?\] (?=[a-z])")
 
 
 @pytest.fixture(scope="module")
 def listops_dir(tmp_path_factory) -> Path:
     return small_listops(tmp_path_factory.mktemp("listops"), n_train=120)
+
+
+@pytest.fixture(scope="module")
+def ablation(listops_dir, tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("ablation")
+    return write_ablation_data(listops_dir, out, 40, 10, 60, n_test=6, n_validation=5)
 
 
 @pytest.fixture()
@@ -51,41 +76,46 @@ def data_dir(tmp_path) -> Path:
 def test_every_profile_is_valid(profile, data_dir, tmp_path):
     config = ablation_config(profile, data_dir, tmp_path / "runs", tmp_path / "results")
     assert config.plw_values[0] == 0.0 and config.plw_values[-1] == 1.0
+    assert config.demo_pool == min(config.train_sizes) and config.finetune_pool >= 4
     if profile != "smoke":
-        assert len(config.plw_values) >= 6 and len(config.seeds) >= 3
-        assert len(config.train_sizes) >= 2
+        assert config.plw_values == PAPER_PLW_VALUES  # all ten weights of the paper
+        assert len(config.seeds) >= 3 and config.n_test >= 1000 and len(config.train_sizes) >= 3
+    if profile == "quick":  # the sweep where a small training set overfits
+        assert config.sweep_train_size == min(config.train_sizes)
     if profile == "paper":
-        assert config.plw_values == PAPER_PLW_VALUES and config.model == "gpt2"
-        assert config.pretrain_steps == 0  # a hub model is pretrained already
-
-
-def test_quick_weights_span_the_log_scale(data_dir, tmp_path):
-    weights = [w for w in ablation_config("quick", data_dir, tmp_path).plw_values if w > 0]
-    assert min(weights) <= 1e-2 and max(weights) == 1.0
-    assert np.all(np.diff(np.log10(weights)) > 0.3)  # spread out, not bunched
+        assert config.model == "gpt2" and config.pretrain_steps == 0
 
 
 def test_overrides_and_none(data_dir, tmp_path):
     config = ablation_config(
-        "smoke", data_dir, tmp_path, seeds=[3, 4], plw_values=[1, 0, 0.1, 0.1], steps=None
+        "smoke", data_dir, tmp_path, seeds=[3, 4], plw_values=[1, 0, 0.1, 0.1], max_steps=None
     )
     assert config.seeds == (3, 4) and config.plw_values == (0.0, 0.1, 1.0)
-    assert config.steps == ablation_config("smoke", data_dir, tmp_path).steps
-    assert config.finetune_pool == max(config.train_sizes + (config.sweep_train_size,))
+    assert config.max_steps == ablation_config("smoke", data_dir, tmp_path).max_steps
+    text = ablation_config("smoke", data_dir, tmp_path, learning_rates="[0.001, 0.002]")
+    assert text.learning_rates == (1e-3, 2e-3)  # papermill passes lists as text
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         (dict(plw_values=[0, 0.5, 1.5]), "plw_values"),
-        (dict(plw_values=[0, 1]), "at least 3 distinct"),
+        (dict(plw_values=[0, 1]), "plw_values must hold at least 3"),
+        (dict(middle_plw_values=[0, 1]), "middle_plw_values must hold at least 3"),
+        (dict(normalization_plw_values=[2.0]), "normalization_plw_values"),
         (dict(plw_values="0.1"), "plw_values"),
+        (dict(learning_rates=[]), "learning_rates"),
+        (dict(learning_rates=[5]), "learning_rates"),
+        (dict(max_steps=0), "max_steps"),
+        (dict(eval_every=11), "eval_every must be <= 10"),
+        (dict(max_new_tokens=0), "max_new_tokens"),
+        (dict(pretrain_batch_size=0), "pretrain_batch_size"),
         (dict(model="t5-1m"), "decoder-only"),
         (dict(model="no-such-model"), "model"),
         (dict(pretrain_steps=0), "pretrain_steps must be > 0 for a preset"),
         (dict(seeds=[]), "seeds"),
-        (dict(train_sizes=[0]), "train_sizes"),
-        (dict(learning_rate=5), "learning_rate"),
+        (dict(train_sizes=[3]), "train_sizes.* must be >= 4"),
+        (dict(sweep_train_size=1), "sweep_train_size"),
         (dict(wrong=1), "unknown ablation parameter"),
     ],
 )
@@ -101,73 +131,155 @@ def test_missing_data_and_bad_profile(tmp_path):
         ablation_config("huge", tmp_path, tmp_path)
 
 
-# ---------------------------------------------------------------- data and grid
+# ---------------------------------------------------------------- data types along R_g
 
 
-def test_ablation_data(listops_dir, tmp_path):
-    dirs = write_ablation_data(
-        listops_dir, tmp_path / "abl", finetune_pool=40, pretrain_size=60, n_test=5, n_validation=4
-    )
+def test_r_g_ordering_and_shared_completion(ablation):
+    ratios = [completion_ratio(ablation[name], name)["R_g"] for name in DATA_TYPES]
+    assert ratios == sorted(ratios) and ratios[0] < 1 < ratios[-1]
+    assert (list(DATA_TYPES)[0], list(DATA_TYPES)[-1]) == (LOWEST, HIGHEST)
+    assert tuple(DATA_TYPES) == tuple(n for n in c5.R_G_ORDER if n in DATA_TYPES)
+    targets = {
+        name: load_splits(ablation[name] / "listops")["test"][f"target_{kind.level}"]
+        for name, kind in DATA_TYPES.items()
+    }
+    assert len({tuple(t) for t in targets.values()}) == 1  # the same completions everywhere
+    row = completion_ratio(ablation[HIGHEST], HIGHEST)
+    source = load_splits(ablation[HIGHEST] / "listops")["train"]["source"]
+    assert row["prompt tokens"] == pytest.approx(np.mean([len(s.split()) for s in source]) + 2)
+
+
+def test_prompts_vary_and_never_show_the_row_itself(listops_dir, ablation):
     original = load_splits(listops_dir / "listops")
-    short = load_splits(dirs["short"] / "listops")
-    long = load_splits(dirs["long"] / "listops")
-    corpus = load_splits(dirs["pretrain"] / "listops")
-    assert len(short["train"]) == 40 and len(corpus["train"]) == 60 and len(short["test"]) == 5
-    # the instruction is part of the short data's prompt text; the long data's prompt is bare
-    assert short["train"][0]["source"] == f"{INSTRUCTION} {original['train'][0]['source']}"
-    assert long["train"]["source"] == original["train"]["source"][:40]
-    # pre-training never sees a fine-tuning expression; its text mixes explanation levels
-    bare = {s.removeprefix(INSTRUCTION + " ") for s in corpus["train"]["source"]}
-    assert not bare & set(long["train"]["source"])
-    assert corpus["train"][0]["target_none"] == original["train"][40]["target_short"]
-    assert corpus["train"][2]["target_none"] == original["train"][42]["target_long"]
-    assert INSTRUCTION in corpus["train"][1]["source"]
-    # the corpus's vocabulary covers every fine-tuning word, instruction included
-    vocab = tokenizer_for_dataset(corpus).get_vocab()
-    assert set(INSTRUCTION.split()) <= set(vocab)
-    # rewriting gives the same files, so cached runs stay valid
-    before = {k: dataset_fingerprint(v / "listops") for k, v in dirs.items()}
-    write_ablation_data(listops_dir, tmp_path / "abl", 40, 60, 5, 4)
-    assert before == {k: dataset_fingerprint(v / "listops") for k, v in dirs.items()}
+    pool = original["train"]["source"][:10]
+    for name, kind in DATA_TYPES.items():
+        for split in ("train", "validation", "test"):
+            prompts = load_splits(ablation[name] / "listops")[split]["source"]
+            queries = original[split]["source"][: len(prompts)]
+            assert len(set(prompts)) == len(prompts)  # every prompt is its own
+            for i, (prompt, query) in enumerate(zip(prompts, queries, strict=True)):
+                assert prompt.endswith(query)  # the query comes last
+                demos = [d.strip() for d in _DEMO.findall(prompt[: len(prompt) - len(query)])]
+                assert len(demos) == kind.shots
+                assert all(d in pool for d in demos)  # from the smallest training set
+                if split == "train":
+                    assert query not in demos and (i >= 10 or pool[i] not in demos)
+
+
+def test_demo_rows_is_deterministic_and_excludes_the_row():
+    picks = demo_rows(50, 8, 3, salt=1, own=True)
+    assert picks == demo_rows(50, 8, 3, salt=1, own=True)
+    assert all(len(set(p)) == 3 and i not in p for i, p in enumerate(picks[:8]))
+    assert len({tuple(p) for p in picks}) > 10  # they vary from row to row
+    assert demo_rows(50, 8, 3, salt=2, own=True) != picks
+    with pytest.raises(ValueError, match="demo_pool"):
+        demo_rows(5, 3, 3, salt=1, own=True)
+
+
+def test_corpus_is_disjoint_and_never_holds_a_completion(listops_dir, ablation):
+    corpus = load_splits(ablation["pretrain"] / "listops")
+    docs = corpus["train"]["target_none"]
+    assert len(docs) == 30 and all(s == "" for s in corpus["train"]["source"])
+    original = load_splits(listops_dir / "listops")
+    corpus_exprs = {m.group(0).strip() for d in docs for m in re.finditer(r"\[[^:]*?\] (?=:)", d)}
+    assert corpus_exprs == set(original["train"]["source"][40:100])  # the rows after the pool
+    finetuning = set(original["train"]["source"][:40])
+    finetuning |= set(original["validation"]["source"]) | set(original["test"]["source"])
+    assert not corpus_exprs & finetuning
+    text = " ".join(docs)
+    assert not re.search(r"\banswer \d", text)  # no "answer N" line
+    assert not set(TEMPLATE_TOKENS) & set(text.split())  # no template
+    padded = f" {text} "
+    for name, kind in DATA_TYPES.items():
+        for split in load_splits(ablation[name] / "listops").values():
+            for completion in split[f"target_{kind.level}"]:
+                assert f" {completion} " not in padded
+
+
+def test_corpus_document_wording():
+    doc = corpus_document(["[SM 6 [SM 0 9 7 ] ]", "[MIN 4 7 ]"], 10)
+    assert doc.startswith("[SM 6 [SM 0 9 7 ] ] : the sum of 0 9 7 modulo 10")
+    assert doc.count(" ; ") == 1  # between the first expression's two steps
+    assert "so the answer to it , the result , is 2 . [MIN 4 7 ] :" in doc
+    assert doc.endswith("the smallest of 4 7 is 4 . so the answer to it , the result , is 4 .")
+
+
+def test_vocabulary_and_rewrites(listops_dir, ablation, tmp_path):
+    vocab = set(tokenizer_for_dataset(load_splits(ablation["pretrain"] / "listops")["train"]).vocab)
+    for name, kind in DATA_TYPES.items():
+        for split in load_splits(ablation[name] / "listops").values():
+            for text in [*split["source"], *split[f"target_{kind.level}"]]:
+                assert set(text.split()) <= vocab, name
+    before = {k: dataset_fingerprint(v / "listops") for k, v in ablation.items()}
+    again = write_ablation_data(listops_dir, tmp_path / "again", 40, 10, 60, 6, 5)
+    assert before == {k: dataset_fingerprint(v / "listops") for k, v in again.items()}
     with pytest.raises(ValueError, match="finetune_pool"):
-        write_ablation_data(listops_dir, tmp_path / "x", 100, 100, 5, 4)
-    short_ratio, long_ratio = (completion_ratio(dirs[c], c) for c in ("short", "long"))
-    assert short_ratio["R_g"] < 1 < long_ratio["R_g"]
-    assert short_ratio["completion_tokens"] == 3  # "answer N" + eos
+        write_ablation_data(listops_dir, tmp_path / "x", 100, 10, 100, 5, 4)
 
 
-def test_grid(data_dir, tmp_path):
-    config = ablation_config(
-        "quick", data_dir, tmp_path, seeds=[0, 1, 2], train_sizes=[200, 1000], sweep_train_size=200
-    )
+# ---------------------------------------------------------------- grid
+
+
+def _chosen(steps=50, rate=1e-3) -> pd.DataFrame:
+    rows = [{"learning_rate": rate, "steps": steps, "validation_accuracy": 0.5}] * len(DATA_TYPES)
+    return pd.DataFrame(rows, index=pd.Index(list(DATA_TYPES), name="data_type"))
+
+
+def test_pretrain_and_selection_grid(data_dir, tmp_path):
+    config = ablation_config("quick", data_dir, tmp_path)
     pre = pretrain_config(config)
-    assert pre.loss_mode == "plw" and pre.prompt_loss_weight == 1.0 and pre.save_model
-    grid = fine_tuning_grid(config, "some/model")
-    short, long = grid["short"], grid["long"]
-    n_weights = len(config.plw_values) - 1  # PLW 0 is the completion-only run
-    assert len(long) == 3 * (1 + n_weights)
-    assert len(short) == 3 * (1 + n_weights + 2 + 1)  # + IM at both sizes + IT at 1000
-    assert {c.level for c in short} == {"none"} and {c.level for c in long} == {"long"}
-    assert all(c.eval_loss and c.model == "some/model" for c in short + long)
-    assert not any(c.loss_mode == "im" for c in long)
-    sweep = [c for c in long if c.seed == 0]
+    assert pre.loss_mode == "im" and pre.save_model and pre.eval_splits == ("validation",)
+    grid = selection_grid(config, "some/model")
+    assert set(grid) == set(DATA_TYPES)
+    for runs in grid.values():
+        assert sorted(c.learning_rate for c in runs) == list(config.learning_rates)
+        assert {(c.loss_mode, c.steps, c.scheduler, c.warmup_ratio) for c in runs} == {
+            ("completion", config.max_steps, "constant", 0.0)
+        }
+        assert all("test" not in c.eval_splits for c in runs)  # chosen without test rows
+    assert pretrain_config(ablation_config("paper", data_dir, tmp_path)) is None
+
+
+def test_chosen_settings_breaks_ties_towards_fewer_steps():
+    table = pd.DataFrame(
+        [("long", 1e-3, 25, 0.5), ("long", 1e-3, 50, 0.7), ("long", 5e-4, 50, 0.7),
+         ("long", 5e-4, 100, 0.7), ("fewshot", 1e-3, 25, 0.2), ("fewshot", 5e-4, 75, 0.3)],
+        columns=["data_type", "learning_rate", "step", "validation_accuracy"],
+    )  # fmt: skip
+    chosen = chosen_settings(table)
+    assert list(chosen.index) == ["fewshot", "long"]  # R_g order
+    assert chosen.loc["long", "steps"] == 50 and chosen.loc["long", "learning_rate"] == 5e-4
+    assert chosen.loc["fewshot", "steps"] == 75
+    assert not chosen.loc["long", "last_step"] and not chosen.loc["fewshot", "last_step"]
+    assert chosen_settings(table[table["step"] <= 50]).loc["long", "last_step"]
+
+
+def test_fine_tuning_grid(data_dir, tmp_path):
+    config = ablation_config("quick", data_dir, tmp_path)
+    grid = fine_tuning_grid(config, "some/model", _chosen(steps=75))
+    seeds, weights = len(config.seeds), len(config.plw_values) - 1
+    sizes = len(config.train_sizes) - 1  # beyond the sweep's own
+    norm = len([w for w in config.normalization_plw_values if w > 0])
+    assert len(grid[LOWEST]) == seeds * (1 + weights + 1 + norm + 2 * sizes)
+    assert len(grid["oneshot"]) == seeds * (len(config.middle_plw_values) + 1)
+    assert len(grid[HIGHEST]) == seeds * (1 + weights + 1)
+    for runs in grid.values():  # (the data directory is part of a run's key as well)
+        assert len({repr(c.hashed()) for c in runs}) == len(runs)
+    every = [c for runs in grid.values() for c in runs]
+    assert {(c.steps, c.learning_rate, c.scheduler) for c in every} == {(75, 1e-3, "constant")}
+    assert all(c.eval_loss and c.eval_splits == ("test",) and c.level == "long" for c in every)
+    low = grid[LOWEST]
+    assert {c.train_size for c in low if c.loss_mode == "im"} == set(config.train_sizes)
+    assert {c.train_size for c in low if c.loss_mode == "completion"} == set(config.train_sizes)
+    completion_norm = {c.prompt_loss_weight for c in low if c.loss_normalization == "completion"}
+    assert completion_norm == set(config.normalization_plw_values) - {0.0}
+    assert not any(c.loss_normalization == "completion" for c in grid[HIGHEST])
+    sweep = [c for c in grid[HIGHEST] if c.seed == 0 and c.loss_mode != "im"]
     assert sorted(c.prompt_loss_weight for c in sweep) == list(config.plw_values)
-    assert {c.loss_mode for c in sweep if c.prompt_loss_weight == 0} == {"completion"}
-    sizes = {(c.loss_mode, c.train_size) for c in short}
-    assert {("im", 200), ("im", 1000), ("completion", 200), ("completion", 1000)} <= sizes
-    assert len({c.hashed().__repr__() for c in short + long}) == len(short) + len(long)
-    paper = ablation_config("paper", data_dir, tmp_path)
-    assert pretrain_config(paper) is None
+    assert all(c.eval_every == 75 for c in sweep if c.loss_mode == "plw")  # scored once
 
 
 # ---------------------------------------------------------------- engine support
-
-
-def test_eval_loss_keeps_old_cache_keys():
-    assert "eval_loss" not in TrainConfig().hashed()
-    assert TrainConfig(model="llama-250k", eval_loss=True).hashed()["eval_loss"] is True
-    with pytest.raises(ValueError, match="eval_loss"):
-        TrainConfig(model="t5-1m", eval_loss=True).validate()
 
 
 def test_completion_loss_counts_completion_tokens_only(listops_dir):
@@ -187,26 +299,17 @@ def test_completion_loss_counts_completion_tokens_only(listops_dir):
         total += float(F.cross_entropy(logits[start:-1], target, reduction="sum"))
         count += len(target)
     assert got == pytest.approx(total / count, rel=1e-4)
-    assert model.training  # restored
 
 
-def test_tiny_run_records_completion_losses(listops_dir, tmp_path):
+def test_tiny_run_on_an_ablation_data_type(ablation, tmp_path):
     config = TrainConfig(
-        model="llama-250k",
-        level="short",
-        steps=4,
-        batch_size=8,
-        eval_every=2,
-        eval_examples=4,
-        loss_mode="plw",
-        prompt_loss_weight=0.1,
-        eval_loss=True,
-        max_new_tokens=4,
-        progress=False,
-        save_model=False,
-        eval_splits=("test",),
-    )
-    result = train(config, listops_dir, tmp_path)
+        model="llama-250k", level="long", steps=4, batch_size=8, eval_every=2, eval_examples=4,
+        loss_mode="plw", prompt_loss_weight=0.1, loss_normalization="completion", eval_loss=True,
+        max_new_tokens=4, progress=False, save_model=False, eval_splits=("test",),
+        scheduler="constant", warmup_ratio=0.0,
+    )  # fmt: skip
+    result = train(config, ablation[LOWEST], tmp_path)
+    assert len(result.metrics["test"]["correct"]) == 6
     for point in result.curve:
         assert point["train_completion_loss"] > 0 and point["validation_completion_loss"] > 0
 
@@ -225,131 +328,165 @@ def test_quadratic_fit_recovers_a_known_quadratic():
     exact = -4.284 * (x - 0.652) ** 2 + 0.781
     fit = quadratic_fit(plw, exact)
     assert fit.a == pytest.approx(-4.284) and fit.vertex_wp == pytest.approx(0.652)
-    assert fit.peak == pytest.approx(0.781) and fit.vertex_plw == pytest.approx(
-        0.652 ** (1 / 0.30103)
-    )
-    assert fit.a_high - fit.a_low < 1e-6 and fit.negative_with_inner_optimum
+    assert fit.peak == pytest.approx(0.781)
+    assert fit.vertex_plw == pytest.approx(0.652 ** (1 / 0.30103))
+    assert fit.negative_with_inner_optimum and "maximum" in fit.describe()
     noisy = exact + np.random.default_rng(0).normal(0, 0.05, len(plw))
     fit = quadratic_fit(plw, noisy)
-    assert fit.a_low < -4.284 < fit.a_high < 0 and fit.dof == len(plw) - 3
-    assert np.allclose(fit.predict(PAPER_PLW_VALUES), fit.a * x[::3] ** 2 + fit.b * x[::3] + fit.c)
-
-
-def test_quadratic_fit_flat_and_degenerate():
-    plw = np.repeat([0.0, 0.01, 0.1, 1.0], 3)
-    flat = quadratic_fit(plw, 0.5 + np.random.default_rng(1).normal(0, 0.01, len(plw)))
-    assert flat.a_low < 0 < flat.a_high and not flat.negative_with_inner_optimum
-    rising = quadratic_fit(plw, w_p(plw) ** 2)  # convex: no inner maximum
-    assert rising.a > 0 and not rising.negative_with_inner_optimum
-    exact_fit = quadratic_fit([0.0, 0.1, 1.0], [0.1, 0.5, 0.2])
-    assert math.isnan(exact_fit.a_low) and exact_fit.dof == 0
-    assert "no CI" in exact_fit.describe()
+    assert fit.a_low < -4.284 < fit.a_high < 0
     with pytest.raises(ValueError, match="3 distinct"):
         quadratic_fit([0.0, 0.0, 1.0], [0.1, 0.2, 0.3])
 
 
-# ---------------------------------------------------------------- claims on synthetic frames
-
-
-def _final(completion, method, plw, size, seed, value) -> dict:
-    return {
-        "completion": completion,
-        "method": method,
-        "loss_mode": {"it": "completion", "plw": "plw", "im": "im"}[method],
-        "prompt_loss_weight": plw,
-        "train_size": size,
-        "seed": seed,
-        "stage": "final",
-        "split": "test",
-        "depth": "all",
-        "length_bucket": "all",
-        "step": 100,
-        "metric": "accuracy",
-        "value": value,
-    }
-
-
-def sweep_frame(short_curve, long_curve, noise=0.005) -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    rows = []
-    for completion, curve in (("short", short_curve), ("long", long_curve)):
-        for seed in range(3):
-            for plw in (0.0, 2.236e-3, 2.463e-2, 1e-1, 2.463e-1, 1.0):
-                method = "it" if plw == 0 else "plw"
-                value = curve(w_p(plw)) + rng.normal(0, noise)
-                rows.append(_final(completion, method, plw, 200, seed, value))
-    return pd.DataFrame(rows)
+def _correct_cube(curve, seeds=3, rows=400, seed=0) -> np.ndarray:
+    """0/1 results [weights, seeds, rows] whose accuracy at each weight follows ``curve(w_p)``."""
+    rng = np.random.default_rng(seed)
+    p = np.array([curve(w_p(w)) for w in PAPER_PLW_VALUES])
+    return (rng.random((len(p), seeds, rows)) < p[:, None, None]).astype(float)
 
 
 def inverted(x):
     return -0.3 * (x - 0.6) ** 2 + 0.6
 
 
-def test_c7_holds_for_inverted_u_on_short_only():
-    frame = sweep_frame(inverted, lambda x: 0.5 + 0.1 * x)
-    claim = check_c7(frame)
-    assert claim.holds is True and "short: a = -" in claim.ours
-    points = sweep_points(frame, "short")
-    assert len(points) == 18 and set(points["method"]) == {"it", "plw"}
-
-
-def test_c7_fails_when_both_or_neither_curve():
-    assert check_c7(sweep_frame(inverted, inverted)).holds is False
-    assert check_c7(sweep_frame(lambda x: 0.5 + 0 * x, lambda x: 0.5 + 0.1 * x)).holds is False
-    # a maximum at PLW = 1 (w_p = 1) is not an inner optimum
-    assert (
-        check_c7(sweep_frame(lambda x: -0.3 * (x - 1.2) ** 2, lambda x: 0.5 + 0 * x)).holds is False
-    )
-
-
-def test_c7_ignores_other_train_sizes_and_reports_missing():
-    frame = sweep_frame(inverted, lambda x: 0.5 + 0.1 * x)
-    extra = pd.DataFrame([_final("short", "it", 0.0, 1000, s, 0.99) for s in range(3)])
-    assert check_c7(pd.concat([frame, extra])).holds is True  # IT at 1000 is not a sweep point
-    assert check_c7(frame[frame["completion"] == "short"]).holds is None
-    assert check_c7(frame.drop(columns="completion")).holds is None
-
-
-def im_frame(im_small, it_small, im_large=0.5, it_large=0.5) -> pd.DataFrame:
-    rows = []
-    for seed in range(3):
-        jitter = 0.01 * (seed - 1)
-        rows += [
-            _final("short", "im", 0.0, 100, seed, im_small + jitter),
-            _final("short", "it", 0.0, 100, seed, it_small + jitter),
-            _final("short", "im", 0.0, 1000, seed, im_large + jitter),
-            _final("short", "it", 0.0, 1000, seed, it_large + jitter),
-            _final("long", "it", 0.0, 100, seed, 0.0),  # other data types are ignored
-        ]
-    return pd.DataFrame(rows)
-
-
-def test_c8():
-    good = check_c8(im_frame(0.45, 0.40, im_large=0.3, it_large=0.6))
-    assert good.holds is True and "100 examples" in good.ours and "+5.0 points" in good.ours
-    assert check_c8(im_frame(0.40, 0.45, im_large=0.9, it_large=0.1)).holds is False
-    only_it = im_frame(0.4, 0.4)
-    assert check_c8(only_it[only_it["method"] != "im"]).holds is None
-    assert check_c8(only_it.drop(columns="method")).holds is None
-
-
-def test_loss_curves_select_the_sweep():
-    rows = []
-    for method, plw in (("it", 0.0), ("plw", 1.0), ("plw", 0.1)):
-        for seed in range(2):
-            for step in (10, 20):
-                for metric in ("train_completion_loss", "validation_completion_loss"):
-                    row = _final("short", method, plw, 200, seed, step / 10)
-                    rows.append(
-                        row
-                        | {"stage": "curve", "split": "validation", "metric": metric, "step": step}
-                    )
-    curves = loss_curves(pd.DataFrame(rows), (0.0, 1.0))
-    assert set(curves["prompt_loss_weight"]) == {0.0, 1.0}
-    assert len(curves) == 2 * 2 * 2 and (curves["n"] == 2).all()
+def test_bootstrap_fit_recovers_curvature_and_vertex():
+    fit = bootstrap_fit(np.array(PAPER_PLW_VALUES), _correct_cube(inverted), n_boot=500)
+    assert fit.a_low < -0.3 < fit.a_high < 0 and fit.negative_with_inner_optimum
+    assert fit.vertex_low < 0.6 < fit.vertex_high and fit.method.startswith("paired bootstrap")
+    flat = bootstrap_fit(np.array(PAPER_PLW_VALUES), _correct_cube(lambda x: 0.5), n_boot=500)
+    assert flat.a_low < 0 < flat.a_high and not flat.negative_with_inner_optimum
+    with pytest.raises(ValueError, match="weights, seeds, rows"):
+        bootstrap_fit(np.array(PAPER_PLW_VALUES), np.ones((3, 2, 5)))
 
 
 def test_fit_is_a_plain_dataclass():
-    fit = QuadraticFit(-1.0, 1.0, 0.0, -2.0, -0.5, 10, 7)
+    fit = QuadraticFit(-1.0, 1.0, 0.0, -2.0, -0.5, 10)
     assert fit.vertex_wp == pytest.approx(0.5) and fit.peak == pytest.approx(0.25)
     assert fit.negative_with_inner_optimum
+    assert math.isnan(QuadraticFit(0.0, 1.0, 0.0, -1, 1, 3).vertex_wp)
+
+
+# ---------------------------------------------------------------- claims on synthetic results
+
+
+def _final(data_type, method, plw, size, seed, value, run_id, normalization="weights") -> dict:
+    return {
+        "run_id": run_id, "data_type": data_type, "method": method,
+        "normalization": normalization, "prompt_loss_weight": plw, "train_size": size,
+        "seed": seed, "task": "listops", "stage": "final", "split": "test", "depth": "all",
+        "length_bucket": "all", "step": 100, "metric": "accuracy", "value": value,
+    }  # fmt: skip
+
+
+def _results(conditions: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tidy rows and per-row correctness from ``{(type, method, plw, size, norm): [seeds, rows]}``."""
+    finals, correct = [], []
+    for (name, method, plw, size, norm), cube in conditions.items():
+        for seed, row in enumerate(cube):
+            run_id = f"{name}-{method}-{plw}-{size}-{norm}-{seed}"
+            finals.append(_final(name, method, plw, size, seed, row.mean(), run_id, norm))
+            correct.append(
+                {
+                    "run_id": run_id, "data_type": name, "method": method, "normalization": norm,
+                    "prompt_loss_weight": plw, "seed": seed, "train_size": size, "split": "test",
+                    "correct": "".join(str(int(v)) for v in row),
+                }
+            )  # fmt: skip
+    return pd.DataFrame(finals), pd.DataFrame(correct)
+
+
+def _sweeps(low_curve, high_curve, extra=None):
+    conditions = {}
+    for name, curve, seed in ((LOWEST, low_curve, 0), (HIGHEST, high_curve, 1)):
+        for plw, cube in zip(PAPER_PLW_VALUES, _correct_cube(curve, seed=seed), strict=True):
+            method = "it" if plw == 0 else "plw"
+            conditions[(name, method, plw, 100, "weights")] = cube
+    return _results(conditions | (extra or {}))
+
+
+def test_c7_holds_for_an_inverted_u_on_the_lowest_r_g_only():
+    frame, correct = _sweeps(inverted, lambda x: 0.5 + 0.1 * x)
+    claim = c5.check_c7(frame, correct)
+    assert claim.verdict == HOLDS and claim.holds and claim.diff < 0 and claim.ci_high < 0
+    assert claim.n_rows == 400 and "fewshot" in claim.statement and "long" in claim.statement
+    points = sweep_points(frame, LOWEST)
+    assert len(points) == 30 and set(points["method"]) == {"it", "plw"}
+    seeds_only = c5.check_c7(frame)  # without per-row results: OLS over the runs
+    assert seeds_only.n_rows == 0 and seeds_only.diff == pytest.approx(claim.diff, abs=1e-3)
+
+
+def test_c7_does_not_hold_when_both_curve_and_reverses_for_a_u():
+    frame, correct = _sweeps(inverted, inverted)
+    assert c5.check_c7(frame, correct).verdict == DOES_NOT_HOLD
+    frame, correct = _sweeps(lambda x: 0.3 * (x - 0.5) ** 2 + 0.3, lambda x: 0.5)
+    assert c5.check_c7(frame, correct).verdict == REVERSED
+    frame, correct = _sweeps(lambda x: -0.3 * (x - 1.3) ** 2 + 0.8, lambda x: 0.5)
+    assert c5.check_c7(frame, correct).verdict == DOES_NOT_HOLD  # maximum beyond PLW = 1
+    assert c5.check_c7(frame[frame["data_type"] == LOWEST]).verdict == "not measured"
+
+
+def test_c7_ignores_the_other_normaliser_and_other_sizes():
+    rng = np.random.default_rng(5)
+    other = (rng.random((3, 400)) < 0.95).astype(float)
+    extra = {
+        (LOWEST, "plw", 1.0, 100, "completion"): other,
+        (LOWEST, "it", 0.0, 1000, "weights"): other,
+    }
+    frame, correct = _sweeps(inverted, lambda x: 0.5 + 0.1 * x, extra)
+    assert c5.check_c7(frame, correct).verdict == HOLDS
+    table = c5.normalization_contrast(frame, correct, LOWEST)
+    assert list(table["prompt_loss_weight"]) == [1.0] and table["difference"].iloc[0] > 0.3
+    sweep = c5.sweep_table(frame, correct, LOWEST)
+    assert len(sweep) == 10 and (sweep["ci_low"] <= sweep["mean"]).all()
+
+
+def _im(im_p, it_p, seeds=3, rows=400):
+    rng = np.random.default_rng(1)
+    return {
+        (LOWEST, "im", 0.0, 100, "weights"): (rng.random((seeds, rows)) < im_p).astype(float),
+        (LOWEST, "it", 0.0, 100, "weights"): (rng.random((seeds, rows)) < it_p).astype(float),
+        (LOWEST, "im", 0.0, 1000, "weights"): (rng.random((seeds, rows)) < 0.2).astype(float),
+        (LOWEST, "it", 0.0, 1000, "weights"): (rng.random((seeds, rows)) < 0.9).astype(float),
+    }
+
+
+def test_c8_is_judged_at_the_smallest_size_on_the_same_rows():
+    frame, correct = _results(_im(0.7, 0.4))
+    claim = c5.check_c8(frame, correct)
+    assert claim.verdict == HOLDS and claim.diff == pytest.approx(30, abs=5)
+    assert "100 examples" in claim.ours and claim.n_rows == 400
+    frame, correct = _results(_im(0.4, 0.7))
+    assert c5.check_c8(frame, correct).verdict == REVERSED
+    frame, correct = _results(_im(0.5, 0.5))
+    assert c5.check_c8(frame, correct).verdict in (DOES_NOT_HOLD, MEAN_ONLY)
+    gains = c5.im_gains(frame, correct)
+    assert set(gains["train_size"]) == {100, 1000} and (gains["n_rows"] == 400).all()
+    no_im = frame[frame["method"] != "im"]
+    assert c5.check_c8(no_im, correct).verdict == "not measured"
+
+
+def test_sentences_follow_the_numbers():
+    concave = QuadraticFit(-0.3, 0.36, 0.5, -0.4, -0.2, 30, 0.5, 0.7)
+    assert "inverted U" in c5.fit_sentence("fewshot", concave)
+    assert "a U (" in c5.fit_sentence("long", QuadraticFit(0.3, -0.36, 0.5, 0.2, 0.4, 30))
+    assert "not distinguishable" in c5.fit_sentence("x", QuadraticFit(-0.1, 0, 0.5, -0.2, 0.1, 30))
+    assert "higher" in c5.difference_sentence(0.05, 0.01, 0.09, "IM − IT")
+    assert "lower" in c5.difference_sentence(-0.05, -0.09, -0.01, "IM − IT")
+    assert "not distinguishable" in c5.difference_sentence(0.01, -0.02, 0.04, "IM − IT")
+
+
+def test_loss_curves_and_overfitting():
+    rows = []
+    for method, held_out in (("it", (1.0, 0.8, 1.2)), ("im", (1.0, 0.9, 0.85))):
+        for seed in range(2):
+            points = zip((25, 50, 75), held_out, (0.9, 0.5, 0.2), strict=True)
+            for step, value, train_loss in points:
+                base = _final(LOWEST, method, 0.0, 100, seed, 0, f"{method}{seed}")
+                base |= {"stage": "curve", "split": "validation", "step": step}
+                rows.append(base | {"metric": "validation_completion_loss", "value": value})
+                rows.append(base | {"metric": "train_completion_loss", "value": train_loss})
+    curves = loss_curves(pd.DataFrame(rows))
+    assert len(curves) == 2 * 2 * 3 and (curves["n"] == 2).all()
+    table = overfitting(curves).set_index("method")
+    assert table.loc["it", "overfits"] and table.loc["it", "best_step"] == 50
+    assert not table.loc["im", "overfits"] and table.loc["im", "best_step"] == 75
