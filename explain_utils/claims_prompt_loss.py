@@ -98,6 +98,12 @@ def _c7_verdict(low: QuadraticFit, high: QuadraticFit) -> str:
     return judged
 
 
+def _model(frame: pd.DataFrame) -> str:
+    """The model the runs fine-tuned (``ablation_frame``'s label), named in a claim's ``ours``."""
+    names = list(dict.fromkeys(frame["model"].astype(str))) if "model" in frame else []
+    return " / ".join(names) or "model not recorded"
+
+
 def check_c7(frame: pd.DataFrame, correct: pd.DataFrame | None = None) -> Claim:
     """PLW sweeps: negative quadratic with an inner optimum on the lowest-R_g data, and not on the
     highest-R_g data. ``diff``: the lowest-R_g fit's ``a`` in accuracy (0–1) units."""
@@ -115,7 +121,7 @@ def check_c7(frame: pd.DataFrame, correct: pd.DataFrame | None = None) -> Claim:
         "C7",
         statement,
         PAPER["C7"],
-        "; ".join(f"{name}: {f.describe()}" for name, f in fits.items()),
+        f"{_model(frame)}; " + "; ".join(f"{name}: {f.describe()}" for name, f in fits.items()),
         judged == stats.HOLDS,
         judged,
         round(fit.a, 4),
@@ -190,7 +196,7 @@ def check_c8(frame: pd.DataFrame, correct: pd.DataFrame | None = None) -> Claim:
     if math.isnan(estimate.diff):
         return missing("C8", statement=statement)
     ours = (
-        f"{types[0]}, {size} examples: IT {with_ci(table.loc['it'])}, "
+        f"{_model(frame)}, {types[0]}, {size} examples: IT {with_ci(table.loc['it'])}, "
         f"IM {with_ci(table.loc['im'])}; IM − IT {estimate.points()}"
     )
     judged = stats.verdict(estimate.diff, estimate.ci_low, estimate.ci_high)

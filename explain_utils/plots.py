@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from explain_utils.plots_claims import plot_claims
 from explain_utils.plots_core import (
     GAIN_COLORS,
     LEVEL_COLORS,
@@ -49,6 +50,7 @@ __all__ = [  # the notebooks' import point: chapter 5's figures live in plots_pr
     "plot_accuracy_by_group",
     "plot_accuracy_by_level",
     "plot_accuracy_vs",
+    "plot_claims",
     "plot_completion_loss_curves",
     "plot_im_vs_train_size",
     "plot_label_distribution",
@@ -56,7 +58,9 @@ __all__ = [  # the notebooks' import point: chapter 5's figures live in plots_pr
     "plot_plateaus",
     "plot_plw_sweep",
     "plot_source_lengths",
+    "plot_step_metrics",
     "plot_target_lengths",
+    "stacked_axes",
     "use_book_style",
 ]
 
@@ -249,6 +253,12 @@ def gain_vs_size(gains: pd.DataFrame, title: str) -> plt.Figure:
     return fig
 
 
+def stacked_axes(n: int, height: float = 4.0) -> tuple[plt.Figure, list[plt.Axes]]:
+    """One figure of ``n`` panels stacked vertically, so related plots share one numbered figure."""
+    fig, axes = plt.subplots(n, 1, figsize=(9, height * n), squeeze=False)
+    return fig, list(axes[:, 0])
+
+
 def plot_accuracy_by_group(
     table: pd.DataFrame,
     x: str,
@@ -257,13 +267,15 @@ def plot_accuracy_by_group(
     chance: float | None = None,
     boundary_after: str | None = None,
     baselines: Mapping[str, float] | None = None,
+    ax: plt.Axes | None = None,
 ) -> plt.Figure:
     """Test accuracy vs a categorical ``x`` (expression depth, length bucket) per level, mean ± 95 % CI.
 
     ``boundary_after``: a value of ``x`` after which a dotted line marks the end of the training
-    range (for length buckets).
+    range (for length buckets). ``ax``: draw into this panel (of ``stacked_axes``) instead of a
+    new figure.
     """
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = plt.subplots(figsize=(9, 4)) if ax is None else (ax.figure, ax)
     order = list(dict.fromkeys(table[x]))
     table = table.assign(_pos=table[x].map({v: i for i, v in enumerate(order)}))
     lines_with_ci(ax, table, "_pos")
@@ -300,3 +312,44 @@ def plot_accuracy_by_level(
     )
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     return finish(fig, ax, chance, baselines)
+
+
+STEP_METRICS = {"step_accuracy": "step accuracy", "faithfulness": "faithfulness"}
+
+
+def plot_step_metrics(table: pd.DataFrame, title: str) -> plt.Figure:
+    """Step accuracy and faithfulness (%, mean ± 95 % CI over seeds) per explained level, one
+    panel per metric (rows) and split (columns), one bar per model (smallest first).
+
+    ``table``: ``claims.metric_table`` rows with ``metric`` and ``split`` columns.
+    """
+    splits = [s for s in SPLIT_ORDER if s in set(table["split"])]
+    models = by_size(table)
+    fig, axes = plt.subplots(
+        len(STEP_METRICS), len(splits), figsize=(4.6 * len(splits), 6.4), squeeze=False
+    )
+    width = 0.8 / max(len(models), 1)
+    for row, (metric, label) in enumerate(STEP_METRICS.items()):
+        for col, split in enumerate(splits):
+            ax = axes[row, col]
+            part = table[(table["metric"] == metric) & (table["split"] == split)]
+            levels = levels_in(part)
+            for k, model in enumerate(models):
+                rows = part[part["model"] == model].set_index("level").reindex(levels)
+                x = np.arange(len(levels)) + (k - (len(models) - 1) / 2) * width
+                ax.bar(
+                    x,
+                    100 * rows["mean"],
+                    width,
+                    yerr=yerr(rows),
+                    capsize=3,
+                    label=model,
+                    color=sns.color_palette("Greys", len(models) + 1)[k + 1],
+                )
+            ax.set_xticks(range(len(levels)), levels)
+            ax.set_ylim(0, 101.5)
+            ax.set(title=f"{label}, {split}", ylabel=f"{label} (%)" if col == 0 else None)
+    axes[0, -1].legend(title="model", loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -33,7 +33,7 @@ def _plw_axis(ax: plt.Axes) -> None:
     ax.set_xscale("symlog", linthresh=1e-4, linscale=0.4)
     ax.set_xticks(_PLW_TICKS, ["0", "1e-3", "0.01", "0.1", "1"])
     ax.set_xlim(-2e-5, 1.3)
-    ax.set_xlabel("prompt-loss weight PLW (log scale; 0 = IT)")
+    ax.set_xlabel("PLW (log scale; 0 = IT)")
 
 
 def _sweep(ax: plt.Axes, rows: pd.DataFrame, fit, color: str, label: str) -> None:
@@ -182,6 +182,9 @@ def plot_im_gains(by_size: pd.DataFrame, by_ratio: pd.DataFrame, title: str) -> 
                 )  # fmt: skip
         ax.axhline(0, color="black", linewidth=1)
         ax.set_xscale("log")
+        # ticks at the measured values only: log-scale minor labels collide over a short range
+        ax.set_xticks(list(rows[x]), [f"{v:,.2f}" if x == "R_g" else f"{v:,.0f}" for v in rows[x]])
+        ax.minorticks_off()
         ax.set_xlabel(label)
     axes[0].set_ylabel("IM − IT (accuracy points, 95 % CI)")
     fig.suptitle(title)

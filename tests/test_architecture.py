@@ -48,6 +48,7 @@ LAYERS: dict[str, int] = {
     "plw_fit": 7,
     "plots_core": 7,
     "plots_prompt_loss": 7,
+    "plots_claims": 7,
     "plots": 7,
     "claims_core": 7,
     "claims_tables": 7,
@@ -66,6 +67,7 @@ LAYERS: dict[str, int] = {
     "bench": 10,
     "calibrate": 11,
     "run_book": 11,
+    "lab": 12,
 }
 # (importer, imported): reason. Only for modules being rewritten by someone else right now.
 ALLOWED_UPWARD_IMPORTS: dict[tuple[str, str], str] = {}

@@ -108,3 +108,50 @@ def test_gain_vs_size():
         "m-mid",
         "m-large",
     ]
+
+
+def test_stacked_panels_share_one_figure():
+    fig, axes = plots.stacked_axes(2)
+    for ax, model in zip(axes, ["m-small", "m-large"], strict=True):
+        out = plots.plot_accuracy_by_group(
+            summary("depth", [1, 2]).query("model == @model"), "depth", "depth", model, 0.1, ax=ax
+        )
+        assert out is fig
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["m-small", "m-large"]
+
+
+def test_step_metrics_panels_order_levels_and_models():
+    base = summary("params", [None])
+    table = pd.concat(
+        [
+            base.assign(metric=m, split=s)
+            for m in ("step_accuracy", "faithfulness")
+            for s in ("test_long", "test")
+        ]
+    )
+    table = table[table["level"] != "none"]
+    fig = plots.plot_step_metrics(table, "steps")
+    first = fig.axes[0]
+    assert first.get_title() == "step accuracy, test"  # splits in SPLIT_ORDER
+    assert [t.get_text() for t in first.get_xticklabels()] == ["short", "medium", "long"]
+    assert legend_texts(fig.axes[1]) == ["m-small", "m-mid", "m-large"]
+
+
+def test_claims_figure_puts_the_paper_beside_ours_per_unit():
+    table = pd.DataFrame(
+        [
+            {"claim": "C1", "ours": "t5-50k (46,400 parameters), test", "diff": 40.8, "ci_low": 36.9,
+             "ci_high": 45.0, "unit": "points", "verdict": "holds"},
+            {"claim": "C7", "ours": "llama-250k, pre-trained; fewshot", "diff": -0.14,
+             "ci_low": -0.25, "ci_high": -0.04, "unit": "a (0–1)", "verdict": "holds"},
+            {"claim": "C2", "ours": "not measured", "diff": float("nan"), "ci_low": float("nan"),
+             "ci_high": float("nan"), "unit": "points", "verdict": "not measured"},
+        ]
+    )  # fmt: skip
+    fig = plots.plot_claims(table, pd.Series([22.7, -4.284, float("nan")]), "claims")
+    assert [ax.get_xlabel() for ax in fig.axes] == ["points", "a (0–1)"]
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["C1 · t5-50k"]
+    assert "paper" in legend_texts(fig.axes[0])
+    empty = plots.plot_claims(table.iloc[2:], pd.Series([float("nan")], index=[2]), "none yet")
+    assert empty.axes[0].texts[0].get_text() == "no claim measured in this run"

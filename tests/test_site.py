@@ -128,3 +128,36 @@ def test_experiment_chapters_show_figures_and_glued_numbers(site_url, browser, c
     assert sizes and all(s > 10_000 for s in sizes)
     text = page.inner_text("main")
     assert "holds" in text or "does not hold" in text or "not measured" in text
+
+
+@pytest.mark.parametrize(
+    "chapter",
+    [
+        "notebooks/01_data_generation",
+        "notebooks/02_fine_tuning",
+        "notebooks/03_data_efficiency",
+        "notebooks/04_length_generalization",
+        "notebooks/05_prompt_loss_ablation",
+        "book/claims",
+    ],
+)
+def test_every_figure_is_numbered_and_captioned_and_referred_to(site_url, browser, chapter):
+    page = browser.new_page()
+    page.goto(urljoin(site_url, f"{chapter}.html"), wait_until="load")
+    figures = page.evaluate(
+        """[...document.querySelectorAll('.cell_output img')].map(img => {
+            const fig = img.closest('figure');
+            const cap = fig && fig.querySelector('figcaption');
+            return [cap ? cap.innerText : '', fig ? fig.id : ''];
+        })"""
+    )
+    assert figures, f"{chapter}: no figure"
+    for caption, anchor in figures:
+        assert caption.startswith("Fig.") and len(caption) > 40, (chapter, caption)
+        assert anchor, (chapter, caption)
+    refs = page.evaluate(
+        "[...document.querySelectorAll('a.reference.internal')].map(a => a.getAttribute('href'))"
+    )
+    for _, anchor in figures:  # the text points at every figure by its number
+        assert any(href.endswith(f"#{anchor}") for href in refs), (chapter, anchor, refs)
+    assert "??" not in page.inner_text("main")
