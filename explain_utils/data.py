@@ -221,10 +221,14 @@ def _card_markdown(card: dict) -> str:
 
 
 def save_splits(dataset: datasets.DatasetDict, out_dir: str | Path, card: dict) -> Path:
-    """Write ``<split>.parquet`` files and the data card, each atomically."""
+    """Write ``<split>.parquet`` files and the data card, each atomically; a split file left from
+    an earlier write with other splits is removed (``load_splits`` and the run keys read every
+    ``*.parquet`` there, so a stale one would change both)."""
     out_dir = Path(out_dir)
     for name, split in dataset.items():
         atomic_write(out_dir / f"{name}.parquet", lambda tmp, s=split: s.to_parquet(str(tmp)))
+    for stale in set(out_dir.glob("*.parquet")) - {out_dir / f"{n}.parquet" for n in dataset}:
+        stale.unlink()
     write_json(out_dir / CARD_NAME, card)
     write_text(out_dir / "data_card.md", _card_markdown(card))
     return out_dir

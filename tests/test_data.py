@@ -154,3 +154,16 @@ def test_empty_split_round_trips(tmp_path):
     build_task_dataset(small_config(tmp_path, n_test_long=0), "listops")
     ds = load_splits(tmp_path / "listops")
     assert len(ds["test_long"]) == 0 and len(ds["train"]) == 120
+
+
+def test_rewriting_a_data_directory_leaves_only_the_splits_written(tmp_path):
+    import datasets
+
+    from explain_utils.data import load_splits, save_splits
+
+    rows = datasets.Dataset.from_dict({"source": ["[MIN 1 2 ]"], "answer": [1]})
+    card = {"task": "listops", "modulus": 10, "seed": 0, "splits": {}}
+    save_splits(datasets.DatasetDict(train=rows, test=rows), tmp_path, card)
+    save_splits(datasets.DatasetDict(train=rows), tmp_path, card)
+    assert sorted(p.name for p in tmp_path.glob("*.parquet")) == ["train.parquet"]
+    assert list(load_splits(tmp_path)) == ["train"]
