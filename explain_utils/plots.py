@@ -329,6 +329,7 @@ def plot_step_metrics(table: pd.DataFrame, title: str) -> plt.Figure:
         len(STEP_METRICS), len(splits), figsize=(4.6 * len(splits), 6.4), squeeze=False
     )
     width = 0.8 / max(len(models), 1)
+    greys = sns.color_palette("Greys", len(models) + 1)[1:]  # darker for larger models
     for row, (metric, label) in enumerate(STEP_METRICS.items()):
         for col, split in enumerate(splits):
             ax = axes[row, col]
@@ -344,7 +345,7 @@ def plot_step_metrics(table: pd.DataFrame, title: str) -> plt.Figure:
                     yerr=yerr(rows),
                     capsize=3,
                     label=model,
-                    color=sns.color_palette("Greys", len(models) + 1)[k + 1],
+                    color=greys[k],
                 )
             ax.set_xticks(range(len(levels)), levels)
             ax.set_ylim(0, 101.5)

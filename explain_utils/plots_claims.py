@@ -8,11 +8,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from explain_utils.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+
 VERDICT_COLORS = {
-    "holds": "#1b9e77",
-    "holds by the mean only": "#7fc97f",
-    "does not hold": "#999999",
-    "reversed": "#d95f02",
+    HOLDS: "#1b9e77",
+    MEAN_ONLY: "#7fc97f",
+    DOES_NOT_HOLD: "#999999",
+    REVERSED: "#d95f02",
 }
 
 

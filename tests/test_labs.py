@@ -11,6 +11,7 @@ import pytest
 
 from explain_utils import claims
 from explain_utils.formats import read_steps
+from explain_utils.results import final_accuracy
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "results"
@@ -29,15 +30,8 @@ def _solution(notebook: str, label: str) -> str:
 
 def _seed_0_test_accuracy(name: str) -> pd.DataFrame:
     """Final test accuracy of every seed-0 run of a results file, the whole split only."""
-    frame = pd.read_csv(RESULTS / name)
-    return frame[
-        (frame["metric"] == "accuracy")
-        & (frame["stage"] == "final")
-        & (frame["split"] == "test")
-        & (frame["seed"] == 0)
-        & (frame["depth"].astype(str) == "all")  # not a breakdown by depth or length
-        & (frame["length_bucket"].astype(str) == "all")
-    ]
+    frame = final_accuracy(pd.read_csv(RESULTS / name), task=None)
+    return frame[frame["seed"] == 0]
 
 
 def test_ex_02_lr_one_rate_for_every_cell():
