@@ -195,6 +195,10 @@ def generate(
                 max_new_tokens=budget,
                 do_sample=False,
                 num_beams=1,
+                # a preallocated KV cache: the default one concatenates every layer's keys and
+                # values at each new token, 80 % of decoding time here (profiled on chapter 5's
+                # few-shot prompts); static: 0.72-0.76x the time, identical outputs
+                cache_implementation="static",
                 eos_token_id=tokenizer.eos_token_id,
                 pad_token_id=tokenizer.pad_token_id,
             )

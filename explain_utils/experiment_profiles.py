@@ -78,7 +78,7 @@ _EXPERIMENTS: dict[str, dict[str, Any]] = {
     # its plateau; each cell's learning rate is the best of ``learning_rates`` on the validation
     # split (make calibrate), ``learning_rate`` is only the fallback for a cell not calibrated
     "quick": dict(
-        models=["t5-50k", "t5-250k"],
+        models=["t5-50k", "t5-100k", "t5-250k"],
         levels=["none", "short", "medium", "long"],
         seeds=[0, 1, 2],
         steps=4000,
