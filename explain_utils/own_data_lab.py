@@ -187,8 +187,9 @@ def examples(config: OwnDataConfig, n: int = 3) -> pd.DataFrame:
 def split_summary(config: OwnDataConfig) -> pd.DataFrame:
     """Rows and label counts per split (from the data card)."""
     card = own_data.read_card(config.task_dir)
-    table = pd.DataFrame({s: v["labels"] for s, v in card["splits"].items()}).fillna(0).astype(int)
-    rows = pd.DataFrame({s: [v["rows"]] for s, v in card["splits"].items()}, index=["rows"])
+    splits = {s: card["splits"][s] for s in own_data.SPLITS}  # the card's keys are sorted
+    table = pd.DataFrame({s: v["labels"] for s, v in splits.items()}).fillna(0).astype(int)
+    rows = pd.DataFrame({s: [v["rows"]] for s, v in splits.items()}, index=["rows"])
     return pd.concat([rows, table.sort_index()])
 
 
