@@ -103,6 +103,11 @@ class OwnDataConfig:
     def data_dir(self) -> Path:
         return self.task_dir.parent
 
+    def summary(self) -> pd.Series:
+        """The parameters as a notebook shows them: the data file by its name."""
+        values = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return pd.Series(values | {"data_file": self.data_file.name}, name="value", dtype=object)
+
 
 def own_data_config(
     profile: str,
@@ -169,7 +174,9 @@ def run_configs(config: OwnDataConfig) -> list[TrainConfig]:
             batch_size=config.batch_size,
             learning_rate=config.learning_rate,
             eval_every=config.eval_every,
-            eval_splits=("validation", "test"),
+            # in sorted order: a cached result.json has its splits sorted, so a fresh run and
+            # a cache hit give their tidy rows in the same order
+            eval_splits=("test", "validation"),
             progress=False,
         )
         for level in config.levels

@@ -85,9 +85,7 @@ def test_every_page_loads_with_its_figures_and_no_broken_internal_link(site_url,
             elif urlparse(target).netloc == urlparse(site_url).netloc:
                 broken.append((url, f"link leaves the subpath: {href}"))
     assert not broken, broken
-    assert (
-        pages >= 12
-    )  # intro, method, six notebooks, claims, instructors, limitations, references
+    assert pages >= 12  # intro, method, six notebooks, claims, instructors, limitations, references
 
 
 def test_notebook_pages_show_their_figures(site_url, browser):
