@@ -296,7 +296,7 @@ def with_format(splits: datasets.DatasetDict, name: str, modulus: int) -> datase
     hence the keys of every earlier run, unchanged."""
     if f"target_{name}" in splits["train"].column_names:
         return splits
-    if name not in FORMATS:  # one's own data (own_data) may lack an explanation level
+    if name not in FORMATS or modulus is None:  # own data: no ListOps to write a format from
         levels = [
             c[len("target_") :] for c in splits["train"].column_names if c.startswith("target_")
         ]
