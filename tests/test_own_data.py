@@ -114,7 +114,9 @@ def test_a_split_column_is_kept_and_missing_levels_are_absent(tmp_path):
     assert [len(splits[s]) for s in ("train", "validation", "test")] == [20, 5, 5]
     assert "target_long" not in splits["train"].column_names
     for level in ("long", "long_rewrite"):  # a missing level, a book format (ListOps only)
-        with pytest.raises(ValueError, match="level must be one of none, short for this data set; got"):
+        with pytest.raises(
+            ValueError, match="level must be one of none, short for this data set; got"
+        ):
             with_format(splits, level, None)
 
 
