@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import random
 from collections import Counter
@@ -99,7 +100,7 @@ def _check_columns(path: Path, line: int, columns: list[str]) -> None:
 
 
 def _read_csv(path: Path, text: str) -> list[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(text.splitlines(keepends=True))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip() for name in reader.fieldnames or []]
     if not header:
         raise OwnDataError(path, 1, None, "no header (the first line names the columns)")

@@ -145,6 +145,8 @@ def own_data_config(
         values["test_fraction"],
     )
     available = own_data.read_card(task_dir)["levels"]
+    if overrides.get("levels") is None:  # the profile's levels that the file has
+        values["levels"] = [level for level in values["levels"] if level in available]
     if not set(values["levels"]) <= set(available):
         missing = sorted(set(values["levels"]) - set(available), key=LEVELS.index)
         raise ValueError(

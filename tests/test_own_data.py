@@ -192,6 +192,11 @@ def test_a_malformed_csv_file_names_line_and_column(tmp_path):
         "extra cell": (header, [*good[:2], ["a", "b", "c", "d"]], "line 4: more cells"),
         "short row": (header, [*good[:4], ["a", "b"]], "line 6, column 'label': missing cell"),
         "empty": (header, [*good[:3], ["a", "", "horror"]], "line 5, column 'explanation_short'"),
+        "after a cell of two lines": (
+            header,
+            [*good[:2], ["a\nplot", "cue", "horror"], ["b", "", "horror"]],
+            "line 6, column 'explanation_short'",
+        ),
     }
     for name, (head, rows, expected) in cases.items():
         path = _csv(tmp_path / f"{name}.csv", head, rows)
@@ -296,7 +301,8 @@ def test_lab_parameters_are_checked_before_any_work(tmp_path):
     with pytest.raises(
         ValueError, match=r"levels must only contain 'none', 'short' \(the levels d.jsonl"
     ):
-        own_data_lab.own_data_config("smoke", path, *dirs)
+        own_data_lab.own_data_config("smoke", path, *dirs, levels=["none", "long"])
+    assert own_data_lab.own_data_config("smoke", path, *dirs).levels == ["none"]  # what it has
     config = own_data_lab.own_data_config(
         "smoke", path, *dirs, levels=["none", "short"], seeds="[0, 1]"
     )
