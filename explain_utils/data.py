@@ -30,7 +30,7 @@ from explain_utils.listops import (
 from explain_utils.progress import progress_bar
 from explain_utils.storage import atomic_write, write_json, write_text
 from explain_utils.validation import check_choice
-from explain_utils.vocabulary import LEVELS, TASKS
+from explain_utils.vocabulary import FORMATS, LEVELS, TASKS
 
 TASK_OPERATORS: dict[str, tuple[str, ...]] = {
     "listops": ("MIN", "MAX", "MED", "SM"),
@@ -204,17 +204,23 @@ def _stats(values: list[int]) -> dict:
 
 
 def _card_markdown(card: dict) -> str:
-    lines = [f"# Data card: {card['task']} (modulus {card['modulus']}, seed {card['seed']})", ""]
+    levels = card.get("levels", LEVELS)  # own data (own_data): the levels the file has
+    origin = (
+        f"modulus {card['modulus']}"
+        if card.get("modulus") is not None
+        else f"file {card.get('source_file')}"
+    )
+    lines = [f"# Data card: {card['task']} ({origin}, seed {card['seed']})", ""]
     lines += [
         "| split | rows | source tokens (mean) | "
-        + " | ".join(f"{lv} target tokens (mean)" for lv in LEVELS)
+        + " | ".join(f"{lv} target tokens (mean)" for lv in levels)
         + " |"
     ]
-    lines += ["|---" * (3 + len(LEVELS)) + "|"]
+    lines += ["|---" * (3 + len(levels)) + "|"]
     for name, s in card["splits"].items():
         tl = s["token_length"]
         cells = [name, str(s["rows"]), str(tl["source"]["mean"])] + [
-            str(tl[f"target_{lv}"]["mean"]) for lv in LEVELS
+            str(tl[f"target_{lv}"]["mean"]) for lv in levels
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -290,6 +296,13 @@ def with_format(splits: datasets.DatasetDict, name: str, modulus: int) -> datase
     hence the keys of every earlier run, unchanged."""
     if f"target_{name}" in splits["train"].column_names:
         return splits
+    if name not in FORMATS or modulus is None:  # own data: no ListOps to write a format from
+        levels = [
+            c[len("target_") :] for c in splits["train"].column_names if c.startswith("target_")
+        ]
+        raise ValueError(
+            f"level must be one of {', '.join(levels)} for this data set; got {name!r}"
+        )
     out = {}
     for split_name, split in splits.items():
         exprs = [parse(source, modulus) for source in split["source"]]

@@ -15,6 +15,11 @@ Metrics per split (means over examples):
   last step (steps are in post-order, so the last step is the root), whether or not it is right.
 
 Accuracy is also broken down by expression depth and by source-length bucket.
+
+One's own data (``own_data``) have word labels: a text answer is read with
+``explanations.final_label`` (the word after the last ``answer``) and compared as text, so an
+answer outside the label set is wrong; their explanations are free text with no steps to read,
+so ``step_accuracy`` and ``faithfulness`` are NaN (not applicable) there.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from explain_utils.batching import Encoded, encode, prompt_batch
-from explain_utils.explanations import final_answer, step_results
+from explain_utils.explanations import final_answer, final_label, step_results
 from explain_utils.formats import step_results_of
 from explain_utils.progress import progress_bar
 from explain_utils.validation import check_choice
@@ -75,8 +80,10 @@ def _results(level: str, text: str) -> list[int | None]:
     return step_results(text) if level in LEVELS else step_results_of(level, text)
 
 
-def score_example(prediction: str, target: str, answer: int, level: str) -> dict[str, float]:
+def score_example(prediction: str, target: str, answer: int | str, level: str) -> dict[str, float]:
     """Metrics of one generated text against its gold target and answer (see module docstring)."""
+    if isinstance(answer, str):
+        return _score_label(prediction, target, answer, level)
     predicted = final_answer(prediction)
     row = {
         "accuracy": float(predicted is not None and predicted == answer),
@@ -88,6 +95,19 @@ def score_example(prediction: str, target: str, answer: int, level: str) -> dict
         matches = sum(p is not None and p == g for p, g in zip(own, gold, strict=False))
         row["step_accuracy"] = matches / max(len(gold), len(own), 1)
         row["faithfulness"] = float(bool(own) and predicted is not None and own[-1] == predicted)
+    return row
+
+
+def _score_label(prediction: str, target: str, label: str, level: str) -> dict[str, float]:
+    """``score_example`` for a word label (own data): answers compared as text, no steps."""
+    predicted = final_label(prediction)
+    row = {
+        "accuracy": float(predicted == label),
+        "exact_match": float(prediction.strip() == target.strip()),
+        "answer_parsed": float(predicted is not None),
+    }
+    if level != "none":
+        row["step_accuracy"] = row["faithfulness"] = math.nan
     return row
 
 

@@ -26,11 +26,13 @@ __all__ = [
     "explain",
     "explain_expr",
     "final_answer",
+    "final_label",
     "step_results",
     "steps",
 ]
 _ANSWER = re.compile(r"\banswer\s*(?:is\s+|:\s*|=\s*)?(-?\d+)\b")
 _NUMBER = re.compile(r"-?\d+")
+_LABEL = re.compile(r"\banswer\s+(\S+)")
 
 
 def check_level(level: str) -> None:
@@ -104,6 +106,13 @@ def final_answer(text: str) -> int | None:
     """The final answer in any text a model might generate: the last ``answer N`` (None if absent)."""
     matches = _ANSWER.findall(text or "")
     return int(matches[-1]) if matches else None
+
+
+def final_label(text: str) -> str | None:
+    """The final answer as a word, for one's own data whose labels are words (``own_data``): the
+    word after the last ``answer`` (None if absent), compared with the gold label as text."""
+    matches = _LABEL.findall(text or "")
+    return matches[-1] if matches else None
 
 
 def step_results(text: str) -> list[int | None]:

@@ -3,12 +3,14 @@
     python -m explain_utils.lab 01_data_generation -p profile smoke -p modulus 30
     python -m explain_utils.lab 02_fine_tuning -p profile smoke -p steps 300
     python -m explain_utils.lab 02_fine_tuning --scratch /tmp/my-lab -p profile smoke
+    python -m explain_utils.lab 06_own_data -p data_file my_data.jsonl -p profile smoke
 
 The executed notebook is written to ``<scratch>/<notebook>.ipynb`` and the data, the runs and the
 tidy results to ``<scratch>/data``, ``<scratch>/runs`` and ``<scratch>/results``, so an exercise
 never touches the book's tracked ``data/``, ``results/`` or ``notebooks/``; the book's learning
 rates (``results/calibration``) are copied into the scratch results once. Run chapter 1 first in
-the same scratch folder: the other chapters read the data it writes there. Values are YAML
+the same scratch folder: the other chapters read the data it writes there (chapter 6 writes its
+own, from ``data_file``, a path relative to the current folder). Values are YAML
 (``-p train_sizes '[100, 300]'``).
 """
 
@@ -27,6 +29,8 @@ from explain_utils.vocabulary import CALIBRATION_DIR
 
 SCRATCH = Path("lab")  # git-ignored
 DATA_NOTEBOOK = "01_data_generation"  # writes the data (output_dir); the others read it
+# writes its own data (from data_file, a path relative to where the lab is started)
+OWN_DATA_NOTEBOOK = "06_own_data"
 
 
 def lab_parameters(notebook: str, scratch: Path, params: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +50,9 @@ def lab_parameters(notebook: str, scratch: Path, params: dict[str, Any]) -> dict
             f"-p {clash[0]}: a lab keeps {', '.join(sorted(paths))} in the scratch folder; "
             "choose the folder with --scratch instead"
         )
+    if notebook == OWN_DATA_NOTEBOOK and params.get("data_file") is not None:
+        # papermill runs the notebook in notebooks/: a relative path is the caller's
+        params = {**params, "data_file": str(Path(str(params["data_file"])).expanduser().resolve())}
     return {**params, **{name: str(path) for name, path in paths.items()}}
 
 
@@ -69,7 +76,8 @@ def run_lab(
     if notebook not in chapters:
         raise ValueError(f"notebook must be one of {chapters}; got {notebook!r}")
     parameters = lab_parameters(notebook, scratch, params)
-    if notebook != DATA_NOTEBOOK and not (scratch / "data" / "listops").is_dir():
+    needs_listops = notebook not in (DATA_NOTEBOOK, OWN_DATA_NOTEBOOK)
+    if needs_listops and not (scratch / "data" / "listops").is_dir():
         raise FileNotFoundError(
             f"no data in {str(scratch / 'data')!r}: run `python -m explain_utils.lab "
             f"{DATA_NOTEBOOK}` with the same --scratch and profile first"

@@ -16,7 +16,7 @@ from explain_utils.vocabulary import (
     LOSS_NORMALIZATIONS,
     SCHEDULERS,
     TARGET_FORMATS,
-    TASKS,
+    TRAIN_TASKS,
 )
 
 EVAL_SPLITS: tuple[str, ...] = ("validation", "test", "test_long", "validation_long", "train")
@@ -35,7 +35,7 @@ class TrainConfig:
     """Everything that defines a training run (``validate`` checks it before any work)."""
 
     model: str = "t5-1m"  # preset (models.PRESETS), checkpoint directory or hub name
-    task: str = "listops"  # sub-directory of data_dir (vocabulary.TASKS)
+    task: str = "listops"  # sub-directory of data_dir (vocabulary.TRAIN_TASKS)
     level: str = "none"  # the targets: a paper level or a book format (vocabulary.TARGET_FORMATS)
     train_size: int | None = None  # first N rows of the train split; None = all
     steps: int = 1000  # optimizer steps
@@ -75,7 +75,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise ValueError (or FileNotFoundError for a checkpoint path) naming the bad parameter."""
         encoder_decoder = resolve_model(self.model).is_encoder_decoder
-        check_choice("task", self.task, TASKS)
+        check_choice("task", self.task, TRAIN_TASKS)
         check_choice("level", self.level, TARGET_FORMATS)
         if self.train_size is not None:
             check_int("train_size", self.train_size, minimum=1)

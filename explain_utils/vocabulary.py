@@ -19,6 +19,10 @@ FORMATS: tuple[str, ...] = (
 )
 TARGET_FORMATS: tuple[str, ...] = (*LEVELS, *FORMATS)  # what a run's ``level`` may name
 TASKS: tuple[str, ...] = ("listops", "modular_sum")
+# one's own explained data (``own_data``: a CSV or JSONL file written as a task directory); a
+# task a run may train on, but not one that notebook 01 generates
+OWN_DATA_TASK = "own_data"
+TRAIN_TASKS: tuple[str, ...] = (*TASKS, OWN_DATA_TASK)
 SCHEDULERS: tuple[str, ...] = ("linear", "cosine", "constant", "constant_with_warmup")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 # decoder-only: completion | plw | im; encoder-decoder: completion

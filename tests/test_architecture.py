@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "explanations": 0,
     "formats": 0,  # the book's explanation formats (on top of explanations)
     "data": 1,
+    "own_data": 1,  # one's own explained data (CSV / JSONL) written as a task directory
     # the engine's parts, then the engine
     "tokenization": 2,
     "models": 2,
@@ -65,6 +66,7 @@ LAYERS: dict[str, int] = {
     "experiments": 10,
     "prompt_loss": 10,
     "bench": 10,
+    "own_data_lab": 10,  # chapter 6: the own-data lab's parameters, runs and tables
     "calibrate": 11,
     "run_book": 11,
     "lab": 12,

@@ -19,7 +19,8 @@ def test_toc_lists_the_notebooks_in_order(repo):
         "03_data_efficiency",
         "04_length_generalization",
         "05_prompt_loss_ablation",
-        "claims",  # reads the claim checks the five notebooks wrote, so it runs last
+        "claims",  # reads the claim checks the five notebooks wrote, so it runs after them
+        "06_own_data",  # one's own data: needs nothing of chapters 1-5
     ]
 
 
@@ -32,6 +33,7 @@ def test_every_notebook_has_a_parameters_cell(repo):
 def test_smoke_run_writes_data_and_hides_injected_parameters(smoke_book):
     assert (smoke_book / "data" / "listops" / "train.parquet").exists()
     assert (smoke_book / "data" / "modular_sum" / "data_card.json").exists()
+    assert (smoke_book / "data" / "own_data" / "train.parquet").exists()  # chapter 6's sample
     for nb_path in toc_notebooks(smoke_book):
         nb = nbformat.read(nb_path, as_version=4)
         injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]

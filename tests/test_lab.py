@@ -58,3 +58,19 @@ def test_a_lab_run_writes_only_to_its_scratch_folder(tmp_path):
     assert (tmp_path / "lab" / "data" / "listops" / "train.parquet").is_file()
     assert {name: _digest(REPO / name) for name in tracked} == tracked
     assert (tmp_path / "lab" / "results" / "calibration" / "learning_rates.csv").is_file()
+
+
+@pytest.mark.slow
+def test_the_own_data_lab_needs_no_other_chapter_and_stops_on_a_bad_file(tmp_path, monkeypatch):
+    import papermill
+
+    tracked = {name: _digest(REPO / name) for name in ("notebooks", "results", "book")}
+    out = run_lab("06_own_data", {"profile": "smoke"}, tmp_path / "lab", REPO)
+    assert out.is_file() and (tmp_path / "lab" / "results" / "06_own_data.csv").is_file()
+    assert (tmp_path / "lab" / "data" / "own_data" / "data_card.json").is_file()
+    assert {name: _digest(REPO / name) for name in tracked} == tracked
+    monkeypatch.chdir(tmp_path)  # data_file is relative to where the lab is started
+    (tmp_path / "bad.jsonl").write_text('{"input": "a plot", "label": "science fiction"}\n')
+    with pytest.raises(papermill.PapermillExecutionError, match="line 1, column 'label'"):
+        run_lab("06_own_data", {"profile": "smoke", "data_file": "bad.jsonl"}, tmp_path / "b", REPO)
+    assert not (tmp_path / "b" / "runs").exists()

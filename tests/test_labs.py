@@ -23,7 +23,8 @@ def _pct(x: float) -> float:
 
 def _solution(notebook: str, label: str) -> str:
     cells = json.loads((REPO / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
-    text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    markdown = [c for c in cells if c["cell_type"] == "markdown"]
+    text = "".join("".join(c["source"]) for c in markdown) + "\n"  # a fence may end the notebook
     start = text.index(f"{{solution}} {label}")
     return " ".join(text[start : text.index("```\n", start)].split())
 
@@ -119,3 +120,28 @@ def test_ex_05_scratch_quotes_the_pretrained_models_seed_0_ranges():
     for name in ("fewshot", "oneshot", "long"):
         values = (100 * final[final["data_type"] == name]["value"]).round()
         assert f"{values.min():.0f}–{values.max():.0f} %" in text, (name, values.tolist())
+
+
+def test_ex_06_own_file_quotes_the_committed_sample_run():
+    from explain_utils.own_data_lab import gains
+    from explain_utils.results import read_correct
+
+    frame = pd.read_csv(RESULTS / "06_own_data.csv")
+    table = claims.accuracy_table(frame, ["level"], task="own_data").set_index("level")
+    text = _solution("06_own_data", "ex-06-own-file")
+    for level in ("none", "short", "medium", "long"):
+        assert f"`{level}` {_pct(table.loc[level, 'mean'])} %" in text
+    paired = gains(frame, read_correct(RESULTS / "06_own_data_rows.csv")).set_index("contrast")
+    for contrast in ("short − none", "long − none"):
+        row = paired.loc[contrast]
+        quoted = contrast.replace(" − ", "` − `")
+        assert f"`{quoted}` is {row['difference (points)']:+.1f} {row['95 % CI']}" in text
+
+
+def test_ex_06_rate_quotes_the_committed_seed_0_runs_at_the_books_rate():
+    seed_0 = _seed_0_test_accuracy("06_own_data.csv").set_index("level")["value"]
+    text = _solution("06_own_data", "ex-06-rate")
+    assert f"({_pct(seed_0['medium'])} % at the book's 4e-3)" in text
+    assert f"({_pct(seed_0['none'])} % at 4e-3)" in text
+    assert f"by {_pct(seed_0['medium'] - seed_0['none'])} points at 4e-3" in text
+    assert f"{_pct(seed_0['long'])} % for seed 0, at t5-50k" in text

@@ -85,9 +85,7 @@ def test_every_page_loads_with_its_figures_and_no_broken_internal_link(site_url,
             elif urlparse(target).netloc == urlparse(site_url).netloc:
                 broken.append((url, f"link leaves the subpath: {href}"))
     assert not broken, broken
-    assert (
-        pages >= 11
-    )  # intro, method, five notebooks, claims, instructors, limitations, references
+    assert pages >= 12  # intro, method, six notebooks, claims, instructors, limitations, references
 
 
 def test_notebook_pages_show_their_figures(site_url, browser):
@@ -139,6 +137,7 @@ def test_experiment_chapters_show_figures_and_glued_numbers(site_url, browser, c
         "notebooks/04_length_generalization",
         "notebooks/05_prompt_loss_ablation",
         "book/claims",
+        "notebooks/06_own_data",
     ],
 )
 def test_every_figure_is_numbered_and_captioned_and_referred_to(site_url, browser, chapter):
