@@ -314,13 +314,14 @@ def with_format(splits: datasets.DatasetDict, name: str, modulus: int) -> datase
     return datasets.DatasetDict(out)
 
 
-def read_data_card(task_dir: str | Path) -> dict:
-    """The data card ``save_splits`` wrote for one task (modulus, seed, lengths, labels)."""
+def read_data_card(
+    task_dir: str | Path, missing: str = "run notebooks/01_data_generation.ipynb first"
+) -> dict:
+    """The data card ``save_splits`` wrote for one task (modulus, seed, lengths, labels);
+    ``missing`` says in the error how to write it."""
     path = Path(task_dir) / CARD_NAME
     if not path.is_file():
-        raise FileNotFoundError(
-            f"data_dir: no data card at {str(path)!r}; run notebooks/01_data_generation.ipynb first"
-        )
+        raise FileNotFoundError(f"data_dir: no data card at {str(path)!r}; {missing}")
     return json.loads(path.read_text())
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import datasets
 import pandas as pd
 
-from explain_utils.data import CARD_NAME, n_tokens, save_splits
+from explain_utils.data import n_tokens, read_data_card, save_splits
 from explain_utils.vocabulary import LEVELS, OWN_DATA_TASK
 
 INPUT, LABEL, SPLIT = "input", "label", "split"
@@ -331,12 +331,7 @@ def build_own_task(
 
 def read_card(task_dir: str | Path) -> dict:
     """The data card ``build_own_task`` wrote."""
-    path = Path(task_dir) / CARD_NAME
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"data_dir: no data card at {str(path)!r}; run build_own_task first"
-        )
-    return json.loads(path.read_text())
+    return read_data_card(task_dir, missing="run build_own_task first")
 
 
 def label_baselines(task_dir: str | Path, split: str = "test") -> dict[str, float]:
