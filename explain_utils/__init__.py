@@ -1,33 +1,46 @@
-"""Helper package for the book: ListOps data with explanations, training, evaluation and plots.
+"""The book's helper package: explained ListOps, training, evaluation, claims and figures.
 
-Module map, bottom to top (a module imports only from its own row or the rows above it; the
-architecture test, tests/test_architecture.py, checks this and that there is no import cycle):
+The module map. Each folder is a layer; the layers follow the data flow, bottom to top, and a module
+imports only from its own folder or a lower layer (``tests/test_architecture.py`` reads the layers
+from the folders and checks this, and that there is no import cycle).
 
-- ``vocabulary``   the names every module shares: levels, tasks, schedulers, loss modes, profiles
-- ``validation``   parameter checks whose errors name the parameter and the allowed values
-- ``storage``      atomic writes;  ``progress``  progress bars that stay off in papermill runs
-- ``listops``      parse, evaluate, format and generate ListOps expressions; read the original TSV
-- ``explanations`` target texts at the levels none/short/medium/long; parse answers back out
-- ``data``         ``DataConfig``; disjoint splits saved as Parquet with a data card
-- ``tokenization`` word-level tokenizer built from the data; the decoder-only prompt template
-- ``models``       T5 / Llama presets from a config; pretrained checkpoints by name or path
-- ``runs``         run directories: cache keys (config, data and checkpoint content), results on disk
-- ``batching``     encode once; collation into padded tensors
-- ``losses``       token weights for target, completion-only, PLW and IM losses; the normaliser
-- ``evaluation``   batched greedy generation (budget from the train split); accuracy, steps, faithfulness
-- ``training``     ``train``: one entry point for every run (``train_config``: ``TrainConfig``;
-  ``trainer``: our pieces of ``transformers``' ``Trainer``)
-- ``results``      tidy rows (one per run x metric), means with 95 % CIs over seeds; ``stats``
-  paired bootstrap and verdicts; ``baselines`` trivial baselines on the same rows
-- ``plw_fit``      chapter 5's quadratic fit in w_p;  ``plots*``  one colour per explanation level
-- ``claims*``      the claims checked on tidy rows
-- ``profiles``     the ``smoke`` / ``quick`` / ``paper`` parameter sets, validated (data here,
-  chapters 2-4 in ``experiment_profiles``, chapter 5 in ``ablation_profiles``, shared checks in
-  ``profile_checks``)
-- ``experiments``  a grid of runs: cache hits first, the rest in parallel workers; chapters 2-4's grids
-- ``prompt_loss``  chapter 5's data types and grid;  ``bench``  engine throughput figures
-- ``calibrate``    ``make calibrate``: chapters 2-4's learning rate per cell, chosen on validation
-- ``run_book``     runs the notebooks in ``_toc.yml`` order through papermill
+``common/``    what every layer shares
+    ``names`` the names the package agrees on (levels, formats, tasks, profiles, loss modes);
+    ``checks`` parameter checks whose errors name the parameter and the allowed values;
+    ``files`` atomic writes; ``progress`` progress bars that stay off in papermill runs.
+``tasks/``     the data a model learns from
+    ``listops`` parse, evaluate, format and generate expressions, read the original TSV;
+    ``explanations`` targets at none / short / medium / long, answers and steps parsed back;
+    ``formats`` the book's other explanation formats; ``splits`` ``DataConfig``, disjoint splits
+    as Parquet with a data card; ``own_data`` one's own CSV / JSONL file checked and written as a
+    task; ``prompt_loss_data`` chapter 5's pre-training corpus and its data types along R_g.
+``engine/``    training and evaluation
+    ``tokenization`` a word-level tokenizer built from the train split; ``models`` presets and
+    pretrained checkpoints; ``batching`` encode once, pad into tensors; ``losses`` token weights
+    for completion, PLW and IM losses; ``train_config`` ``TrainConfig``; ``trainer`` our pieces of
+    ``transformers``' ``Trainer``; ``training`` ``train``, one entry point for every run;
+    ``evaluation`` batched greedy generation and exact metrics; ``run_store`` a run's directory,
+    cache key and result; ``grid`` a grid of runs, cache hits first, the rest in parallel workers.
+``analysis/``  from runs to numbers
+    ``results`` tidy rows (one per run x metric), means with 95 % intervals over seeds; ``stats``
+    paired bootstrap and the verdict words; ``baselines`` rules that need no model, on the same
+    rows; ``tables`` accuracies, curves, plateaus and paired contrasts; ``step_errors`` where an
+    explanation first goes wrong; ``plw_fit`` chapter 5's quadratic fit in the prompt-loss weight.
+``claims/``    the papers' claims judged on our rows
+    ``claim`` a claim's row and its files; ``listops`` C1-C6; ``formats`` C5 with the book's best
+    format; ``prompt_loss`` C7 (PLW) and C8 (IM).
+``plots/``     the figures: ``style`` colours and shared pieces; ``data`` chapter 1;
+    ``accuracy``; ``curves``; ``prompt_loss`` chapter 5; ``claims`` the claims figure.
+``profiles/``  one table of parameters per study and profile (smoke / quick / paper), validated:
+    ``checks`` what every profile shares; ``data``; ``explanations`` chapters 2-4;
+    ``prompt_loss`` chapter 5; ``own_data`` chapter 6.
+``studies/``   the runs each study trains, from its profile: ``explanations`` chapters 2-4 and
+    ``make calibrate``; ``prompt_loss`` chapter 5; ``own_data`` chapter 6.
+``chapters/``  what each notebook computes and the sentences it glues, one module per chapter.
+
+At the top, the command-line tools: ``run_book`` runs the notebooks in ``_toc.yml`` order (``make
+book``); ``lab`` runs one chapter in a scratch folder; ``calibrate`` chooses chapters 2-4's
+learning rates on validation (``make calibrate``); ``bench`` the engine's throughput figures.
 """
 
 __version__ = "0.1.0"

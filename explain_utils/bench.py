@@ -32,15 +32,15 @@ import torch
 from transformers import TrainerCallback
 from transformers.trainer_pt_utils import get_length_grouped_indices
 
-from explain_utils.batching import Encoded, encode, padding_fraction
-from explain_utils.data import build_task_dataset, load_splits
-from explain_utils.evaluation import decode_budget, decode_ratio, generate
-from explain_utils.models import build_model, resolve_model
-from explain_utils.profiles import data_config
-from explain_utils.storage import write_json
-from explain_utils.tokenization import tokenizer_for_dataset
-from explain_utils.trainer import source_length_batches
-from explain_utils.training import TrainConfig, train
+from explain_utils.common.files import write_json
+from explain_utils.engine.batching import Encoded, encode, padding_fraction
+from explain_utils.engine.evaluation import decode_budget, decode_ratio, generate
+from explain_utils.engine.models import build_model, resolve_model
+from explain_utils.engine.tokenization import tokenizer_for_dataset
+from explain_utils.engine.trainer import source_length_batches
+from explain_utils.engine.training import TrainConfig, train
+from explain_utils.profiles.data import data_config
+from explain_utils.tasks.splits import build_task_dataset, load_splits
 
 
 class _StepClock(TrainerCallback):

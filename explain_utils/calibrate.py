@@ -25,22 +25,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from explain_utils.experiment_profiles import (
-    LEARNING_RATE_COLUMNS,
-    ExperimentConfig,
-    experiment_config,
-    learning_rates_path,
-)
-from explain_utils.experiments import calibration_grid, run_grid
-from explain_utils.runs import RunResult
-from explain_utils.storage import atomic_write
-from explain_utils.training import TrainConfig
-from explain_utils.vocabulary import (
+from explain_utils.common.files import atomic_write
+from explain_utils.common.names import (
     CALIBRATION_DIR,
     DEFAULT_PROFILE,
     LEARNING_RATE_GRID_CSV,
     PROFILES,
 )
+from explain_utils.engine.grid import run_grid
+from explain_utils.engine.run_store import RunResult
+from explain_utils.engine.training import TrainConfig
+from explain_utils.profiles.explanations import (
+    LEARNING_RATE_COLUMNS,
+    ExperimentConfig,
+    experiment_config,
+    learning_rates_path,
+)
+from explain_utils.studies.explanations import calibration_grid
 
 CURVE_POINTS = 3  # the validation curve's last points kept per run in the grid table
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import yaml
 
+from explain_utils.common.names import CALIBRATION_DIR
 from explain_utils.run_book import run_notebook, toc_notebooks
-from explain_utils.vocabulary import CALIBRATION_DIR
 
 SCRATCH = Path("lab")  # git-ignored
 DATA_NOTEBOOK = "01_data_generation"  # writes the data (output_dir); the others read it

@@ -27,8 +27,9 @@ import nbformat
 import papermill
 import yaml
 
-from explain_utils.profiles import DEFAULT_PROFILE, check_profile
-from explain_utils.storage import atomic_write
+from explain_utils.common.files import atomic_write
+from explain_utils.common.names import DEFAULT_PROFILE
+from explain_utils.profiles.checks import check_profile
 
 KERNEL = "python3"
 # Progress bars help in JupyterLab but fill a papermill-run notebook (and so the book) with

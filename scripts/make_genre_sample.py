@@ -1,4 +1,4 @@
-"""Write the book's synthetic movie-genre sample, ``explain_utils/samples/movie_genres.jsonl``.
+"""Write the book's synthetic movie-genre sample, ``explain_utils/tasks/samples/movie_genres.jsonl``.
 
     python scripts/make_genre_sample.py            # rewrites the sample (deterministic)
 
@@ -21,7 +21,7 @@ import json
 import random
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "explain_utils" / "samples" / "movie_genres.jsonl"
+OUT = Path(__file__).resolve().parents[1] / "explain_utils" / "tasks" / "samples" / "movie_genres.jsonl"
 ROWS = 600
 SEED = 2024
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from explain_utils.data import build_task_dataset
-from explain_utils.profiles import data_config
+from explain_utils.profiles.data import data_config
+from explain_utils.tasks.splits import build_task_dataset
 
 
 def _build(root: Path, **shape) -> Path:

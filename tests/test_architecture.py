@@ -1,8 +1,11 @@
-"""The package's shape: imports go one way (no cycle, never up the layers), modules stay under 400
-lines and functions under 60 (STYLE.md: "a module that grows past ~400 lines is two").
+"""The package's shape, read from its folders: each subpackage is a layer, and imports go one way.
 
-Every import counts, function-level ones included: ``import explain_utils.x``,
-``from explain_utils import x``, ``from explain_utils.x import y`` and relative imports.
+The layers, bottom to top, are ``LAYERS``; the command-line tools sit above them all at the top of
+the package. A module may import from its own folder or a lower layer, never a higher one, and the
+imports form no cycle. Every import counts, function-level ones included:
+``import explain_utils.x.y``, ``from explain_utils.x import y``, ``from explain_utils import x``
+and relative imports. The package docstring (``explain_utils/__init__.py``) is the prose map; a
+test keeps it naming every layer and tool.
 """
 
 from __future__ import annotations
@@ -12,105 +15,90 @@ from pathlib import Path
 
 import pytest
 
+import explain_utils
+
 PACKAGE = "explain_utils"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
-MAX_MODULE_LINES = 400
+# bottom to top: the data flow (shared names -> tasks and data -> engine -> analysis -> claims
+# -> plots -> profiles -> studies -> chapters), then the command-line tools at the top
+LAYERS: tuple[str, ...] = (
+    "common",
+    "tasks",
+    "engine",
+    "analysis",
+    "claims",
+    "plots",
+    "profiles",
+    "studies",
+    "chapters",
+)
+TOOLS_RANK = len(LAYERS)
 MAX_FUNCTION_LINES = 60
-
-# Bottom to top: a module may import from its own layer or a lower one, never a higher one.
-LAYERS: dict[str, int] = {
-    # shared names, checks, files, ListOps and its explanations
-    "__init__": 0,
-    "vocabulary": 0,
-    "validation": 0,
-    "storage": 0,
-    "progress": 0,
-    "listops": 0,
-    "explanations": 0,
-    "formats": 0,  # the book's explanation formats (on top of explanations)
-    "data": 1,
-    "own_data": 1,  # one's own explained data (CSV / JSONL) written as a task directory
-    # the engine's parts, then the engine
-    "tokenization": 2,
-    "models": 2,
-    "runs": 2,
-    "prompt_loss_data": 2,  # chapter 5's data types along R_g and its pre-training corpus
-    "batching": 3,
-    "losses": 4,
-    "evaluation": 4,
-    "train_config": 4,
-    "trainer": 5,
-    "training": 5,
-    # tidy results and what reads them
-    "results": 6,
-    "stats": 6,  # paired bootstrap and verdicts
-    "baselines": 6,  # trivial baselines on the same rows
-    "step_errors": 6,  # where a generated explanation first goes wrong
-    "plw_fit": 7,
-    "plots_core": 7,
-    "plots_prompt_loss": 7,
-    "plots_claims": 7,
-    "plots": 7,
-    "claims_core": 7,
-    "claims_tables": 7,
-    "claims_listops": 8,
-    "claims_prompt_loss": 8,
-    "claims_formats": 8,
-    "claims": 8,
-    # the parameter sets of the chapters
-    "profile_checks": 9,
-    "experiment_profiles": 9,
-    "ablation_profiles": 9,
-    "profiles": 9,
-    # entries: grids, chapter 5, tools
-    "experiments": 10,
-    "prompt_loss": 10,
-    "bench": 10,
-    "own_data_lab": 10,  # chapter 6: the own-data lab's parameters, runs and tables
-    "calibrate": 11,
-    "run_book": 11,
-    "lab": 12,
-}
-# (importer, imported): reason. Only for modules being rewritten by someone else right now.
-ALLOWED_UPWARD_IMPORTS: dict[tuple[str, str], str] = {}
-# "module" (its length) or "module.function" / "module.Class.method": reason
+# "module.function" / "module.Class.method": reason
 ALLOWED_LONG: dict[str, str] = {}
 
 
-def _modules() -> dict[str, ast.Module]:
-    return {p.stem: ast.parse(p.read_text(encoding="utf-8")) for p in sorted(ROOT.glob("*.py"))}
+def _module_name(path: Path) -> str:
+    """``engine/training.py`` -> ``engine.training``; a folder's ``__init__`` is the folder."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts) or "__init__"
 
 
-def _imported(node: ast.AST, modules: set[str]) -> set[str]:
-    """The package's modules one import statement names (``__init__`` for the package itself)."""
+def _trees() -> dict[str, ast.Module]:
+    return {_module_name(p): ast.parse(p.read_text(encoding="utf-8")) for p in ROOT.rglob("*.py")}
+
+
+def rank(module: str) -> int:
+    """A module's layer: its folder's place in ``LAYERS``; the tools (top-level modules) above all;
+    the package itself (``__version__``) below all."""
+    if module == "__init__":
+        return -1
+    folder = module.split(".")[0]
+    return LAYERS.index(folder) if folder in LAYERS else TOOLS_RANK
+
+
+def _imported(node: ast.AST, here: str, modules: set[str]) -> set[str]:
+    """The package's modules one import statement names, as dotted names below the package."""
     if isinstance(node, ast.Import):
-        names = [a.name for a in node.names]
-        return {n.split(".")[1] if "." in n else "__init__" for n in names if _ours(n)}
+        return {_resolve(a.name, modules) for a in node.names if _ours(a.name)}
     if not isinstance(node, ast.ImportFrom):
         return set()
-    if node.level > 1:
-        raise AssertionError(f"import from outside the package: {ast.unparse(node)}")
-    base = node.module or ""
-    if node.level == 1:
-        base = f"{PACKAGE}.{base}" if base else PACKAGE
+    if node.level:
+        package = here.split(".")[: -node.level] if "." in here else []
+        base = ".".join([PACKAGE, *package, *([node.module] if node.module else [])])
+    else:
+        base = node.module or ""
     if not _ours(base):
         return set()
-    if base != PACKAGE:
-        return {base.split(".")[1]}
-    # from explain_utils import x: a module, or a name of __init__
-    return {a.name if a.name in modules else "__init__" for a in node.names}
+    found = set()
+    for alias in node.names:  # from x import y: y is a module, or a name of x
+        candidate = f"{base}.{alias.name}"
+        found.add(_resolve(candidate if _strip(candidate) in modules else base, modules))
+    return found
 
 
 def _ours(name: str) -> bool:
     return name == PACKAGE or name.startswith(PACKAGE + ".")
 
 
+def _strip(name: str) -> str:
+    return name[len(PACKAGE) + 1 :] if name != PACKAGE else "__init__"
+
+
+def _resolve(name: str, modules: set[str]) -> str:
+    inner = _strip(name)
+    if inner not in modules:
+        raise AssertionError(f"import of {name!r}, which is not a module of the package")
+    return inner
+
+
 def import_graph() -> dict[str, set[str]]:
     """module -> the package's modules it imports anywhere in its file."""
-    trees = _modules()
+    trees = _trees()
+    modules = set(trees)
     graph = {}
     for name, tree in trees.items():
-        found = set().union(*(_imported(node, set(trees)) for node in ast.walk(tree)))
+        found = set().union(*(_imported(node, name, modules) for node in ast.walk(tree)))
         graph[name] = found - {name}
     return graph
 
@@ -160,15 +148,34 @@ def test_find_cycle_finds_one():
 
 
 def test_the_graph_sees_every_kind_of_import():
+    modules = {"__init__", "tasks", "tasks.splits", "tasks.listops", "engine", "engine.models"}
     tree = ast.parse(
-        "import explain_utils.data\n"
-        "from explain_utils import runs, __version__\n"
-        "from .models import x\n"
-        "def f():\n    from explain_utils.listops import parse\n"
+        "import explain_utils.tasks.splits\n"
+        "from explain_utils import __version__\n"
+        "from explain_utils.engine import models\n"
+        "from .listops import x\n"
+        "def f():\n    from explain_utils.tasks.listops import parse\n"
     )
-    modules = {"data", "runs", "models", "listops"}
-    found = set().union(*(_imported(node, modules) for node in ast.walk(tree)))
-    assert found == {"data", "runs", "__init__", "models", "listops"}
+    found = set().union(*(_imported(node, "tasks.formats", modules) for node in ast.walk(tree)))
+    assert found == {"tasks.splits", "__init__", "engine.models", "tasks.listops"}
+
+
+def test_rank_follows_the_folders():
+    assert rank("common.names") < rank("tasks.listops") < rank("engine.training")
+    assert rank("chapters.own_data") < rank("lab") == rank("run_book")
+
+
+def test_every_folder_is_a_layer_and_every_top_module_a_tool():
+    folders = sorted(p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file())
+    assert folders == sorted(LAYERS), f"folders {folders} against LAYERS {LAYERS}"
+    for path in ROOT.glob("*.py"):
+        if path.stem == "__init__":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert '__name__ == "__main__"' in text, (
+            f"{path.name} sits at the top of the package, where only command-line tools live; "
+            "move it into the folder of its layer"
+        )
 
 
 def test_no_import_cycle():
@@ -176,39 +183,41 @@ def test_no_import_cycle():
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 
-def test_every_module_has_a_layer():
-    missing = sorted(set(import_graph()) - set(LAYERS))
-    assert not missing, f"give {missing} a layer in LAYERS (tests/test_architecture.py)"
-
-
 def test_no_module_imports_from_a_higher_layer():
     upward = sorted(
-        f"{module} (layer {LAYERS[module]}) imports {other} (layer {LAYERS[other]})"
+        f"{module} (layer {rank(module)}) imports {other} (layer {rank(other)})"
         for module, imported in import_graph().items()
         for other in imported
-        if module in LAYERS
-        and other in LAYERS
-        and LAYERS[other] > LAYERS[module]
-        and (module, other) not in ALLOWED_UPWARD_IMPORTS
+        if rank(other) > rank(module)
     )
     assert not upward, "imports against the layering:\n" + "\n".join(upward)
 
 
-def test_allowed_upward_imports_are_still_needed():
-    graph = import_graph()
-    stale = [pair for pair in ALLOWED_UPWARD_IMPORTS if pair[1] not in graph.get(pair[0], ())]
-    assert not stale, f"remove {stale} from ALLOWED_UPWARD_IMPORTS: the import is gone"
+def test_folders_only_document():
+    """A folder's ``__init__`` holds its docstring and nothing else: no re-exports."""
+    for path in ROOT.glob("*/__init__.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        assert ast.get_docstring(tree), f"{path.parent.name}/__init__.py: say what the layer holds"
+        assert len(tree.body) == 1, f"{path.parent.name}/__init__.py re-exports or runs code"
 
 
-@pytest.mark.parametrize("module", sorted(p.stem for p in ROOT.glob("*.py")))
-def test_module_and_function_sizes(module):
-    path = ROOT / f"{module}.py"
-    lines = len(path.read_text(encoding="utf-8").splitlines())
-    too_long = {module: lines} if lines > MAX_MODULE_LINES else {}
-    too_long |= long_functions(ast.parse(path.read_text(encoding="utf-8")), module)
+def test_no_module_only_re_exports():
+    for name, tree in _trees().items():
+        if name == "__init__" or "." not in name:
+            continue
+        own = [n for n in tree.body if not isinstance(n, ast.Import | ast.ImportFrom | ast.Expr)]
+        assert own, f"{name} defines nothing of its own: import from where the names live"
+
+
+def test_the_package_docstring_maps_every_layer_and_tool():
+    doc = explain_utils.__doc__
+    names = [*LAYERS, *(p.stem for p in ROOT.glob("*.py") if p.stem != "__init__")]
+    missing = [n for n in names if f"``{n}``" not in doc and f"``{n}/``" not in doc]
+    assert not missing, f"explain_utils/__init__.py's module map does not name {missing}"
+
+
+@pytest.mark.parametrize("module", sorted(_trees()))
+def test_function_sizes(module):
+    too_long = long_functions(_trees()[module], module)
     over = {k: v for k, v in too_long.items() if k not in ALLOWED_LONG}
-    assert not over, (
-        f"over {MAX_MODULE_LINES} lines (module) or {MAX_FUNCTION_LINES} (function): {over}; split them"
-    )
-    stale = [k for k in ALLOWED_LONG if k.split(".")[0] == module and k not in too_long]
-    assert not stale, f"remove {stale} from ALLOWED_LONG: now short enough"
+    assert not over, f"over {MAX_FUNCTION_LINES} lines: {over}; split them by what they do"

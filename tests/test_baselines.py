@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explain_utils.baselines import (
+from explain_utils.analysis.baselines import (
     BASELINE_COLUMNS,
     BASELINE_LABELS,
     baseline_lines,
@@ -19,7 +19,7 @@ from explain_utils.baselines import (
     majority_answer,
     with_baselines,
 )
-from explain_utils.listops import OPERATORS, Expr, evaluate, evaluate_expr, to_brackets
+from explain_utils.tasks.listops import OPERATORS, Expr, evaluate, evaluate_expr, to_brackets
 
 MODULUS = 10
 digits = st.integers(0, MODULUS - 1)

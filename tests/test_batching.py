@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from explain_utils.batching import IGNORE, collate, encode
-from explain_utils.data import load_splits
-from explain_utils.tokenization import ANSWER, QUESTION, tokenizer_for_dataset
+from explain_utils.common.names import ANSWER, QUESTION
+from explain_utils.engine.batching import IGNORE, collate, encode
+from explain_utils.engine.tokenization import tokenizer_for_dataset
+from explain_utils.tasks.splits import load_splits
 from tests.engine_data import small_listops
 
 

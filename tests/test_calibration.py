@@ -5,24 +5,24 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import explain_utils.experiment_profiles as profiles
+import explain_utils.profiles.explanations as profiles
 from explain_utils.calibrate import choose, grid_rows, main, write_table
-from explain_utils.experiment_profiles import (
+from explain_utils.engine.run_store import RunResult
+from explain_utils.engine.training import TrainConfig
+from explain_utils.profiles.data import data_config
+from explain_utils.profiles.explanations import (
     LEARNING_RATE_COLUMNS,
     chosen_learning_rate,
     experiment_config,
     learning_rates_path,
 )
-from explain_utils.experiments import (
+from explain_utils.studies.explanations import (
     calibration_grid,
     data_efficiency_grid,
     fine_tuning_grid,
     format_grid,
     granularity_grid,
 )
-from explain_utils.profiles import data_config
-from explain_utils.runs import RunResult
-from explain_utils.training import TrainConfig
 from tests.engine_data import small_listops
 
 
@@ -176,10 +176,10 @@ def test_write_table_keeps_other_profiles(tmp_path):
 
 def test_main_writes_both_tables_and_the_chapters_read_them(data_dir, tmp_path, monkeypatch):
     # two runs of two steps: the smoke profile cut down to one model and level
-    values = profiles._EXPERIMENTS["smoke"] | dict(
+    values = profiles.PROFILE_VALUES["smoke"] | dict(
         models=["t5-50k"], levels=["none"], steps=2, eval_every=1, eval_examples=4, train_sizes=[32]
     )
-    monkeypatch.setitem(profiles._EXPERIMENTS, "smoke", values)
+    monkeypatch.setitem(profiles.PROFILE_VALUES, "smoke", values)
     argv = ["--profile", "smoke", "--data-dir", str(data_dir), "--workers", "1"]
     argv += ["--runs-dir", str(tmp_path / "runs"), "--results-dir", str(tmp_path / "results")]
     assert main(argv) == 0

@@ -10,12 +10,29 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explain_utils.claims import (
-    NOT_MEASURED,
-    Claim,
+from explain_utils.analysis.results import correct_frame, results_frame
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.analysis.tables import (
     Condition,
     best_level_on_validation,
     breakdown_table,
+    contrast,
+    curve_table,
+    gain_table,
+    lead_over_none,
+    seed_accuracies,
+    steps_to_plateau,
+    steps_to_threshold,
+)
+from explain_utils.claims.claim import (
+    NOT_MEASURED,
+    Claim,
+    claims_table,
+    read_claims,
+    verdict,
+    write_claims,
+)
+from explain_utils.claims.listops import (
     check_c1,
     check_c2,
     check_c3,
@@ -23,22 +40,8 @@ from explain_utils.claims import (
     check_c4_all,
     check_c5,
     check_c6,
-    check_c7,
-    check_c8,
-    claims_table,
-    contrast,
-    curve_table,
-    gain_table,
-    lead_over_none,
-    read_claims,
-    seed_accuracies,
-    steps_to_plateau,
-    steps_to_threshold,
-    verdict,
-    write_claims,
 )
-from explain_utils.results import correct_frame, results_frame
-from explain_utils.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.claims.prompt_loss import check_c7, check_c8
 
 N_ROWS = 400
 SIZES = {"m-small": 1_000, "m-mid": 5_000, "m-large": 20_000}
@@ -433,7 +436,7 @@ def test_c7_and_c8_carry_a_verdict():
 
 
 def test_learning_rate_grid_marks_the_chosen_rate_and_the_grids_edge(tmp_path):
-    from explain_utils.claims import learning_rate_grid
+    from explain_utils.analysis.tables import learning_rate_grid
 
     folder = tmp_path / "calibration"
     folder.mkdir()
@@ -452,7 +455,7 @@ def test_learning_rate_grid_marks_the_chosen_rate_and_the_grids_edge(tmp_path):
 
 
 def test_metric_table_summarises_a_final_metric_over_seeds():
-    from explain_utils.claims import metric_table
+    from explain_utils.analysis.tables import metric_table
 
     rows = [
         dict(stage="final", split=split, metric=metric, task="listops", depth="all",

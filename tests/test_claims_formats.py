@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explain_utils.claims_core import NOT_MEASURED
-from explain_utils.claims_formats import (
+from explain_utils.analysis.results import ALL, COLUMNS, CORRECT_COLUMNS
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS
+from explain_utils.claims.claim import NOT_MEASURED
+from explain_utils.claims.formats import (
     C5_FORMAT,
     best_format,
     by_model,
@@ -18,8 +20,6 @@ from explain_utils.claims_formats import (
     format_contrasts,
     granularity_table,
 )
-from explain_utils.results import ALL, COLUMNS, CORRECT_COLUMNS
-from explain_utils.stats import DOES_NOT_HOLD, HOLDS
 
 N_ROWS = 400
 SEEDS = (0, 1, 2)

@@ -2,7 +2,10 @@ import hashlib
 
 import pytest
 
-from explain_utils.data import (
+from explain_utils.profiles.data import data_config
+from explain_utils.tasks.explanations import LEVELS, final_answer
+from explain_utils.tasks.listops import GeneratorConfig, evaluate
+from explain_utils.tasks.splits import (
     SplitSpec,
     build_splits,
     build_task_dataset,
@@ -12,9 +15,6 @@ from explain_utils.data import (
     read_data_card,
     train_target_tokens,
 )
-from explain_utils.explanations import LEVELS, final_answer
-from explain_utils.listops import GeneratorConfig, evaluate
-from explain_utils.profiles import data_config
 
 
 def small_config(tmp_path, **overrides):
@@ -75,9 +75,9 @@ def test_adding_validation_long_leaves_the_other_splits_byte_identical(tmp_path)
 
 
 def test_with_format_adds_a_format_and_leaves_levels_alone(tmp_path):
-    from explain_utils.data import with_format
-    from explain_utils.formats import write_source, write_target
-    from explain_utils.listops import parse
+    from explain_utils.tasks.formats import write_source, write_target
+    from explain_utils.tasks.listops import parse
+    from explain_utils.tasks.splits import with_format
 
     build_task_dataset(small_config(tmp_path), "listops")
     ds = load_splits(tmp_path / "listops")
@@ -159,7 +159,7 @@ def test_empty_split_round_trips(tmp_path):
 def test_rewriting_a_data_directory_leaves_only_the_splits_written(tmp_path):
     import datasets
 
-    from explain_utils.data import load_splits, save_splits
+    from explain_utils.tasks.splits import load_splits, save_splits
 
     rows = datasets.Dataset.from_dict({"source": ["[MIN 1 2 ]"], "answer": [1]})
     card = {"task": "listops", "modulus": 10, "seed": 0, "splits": {}}

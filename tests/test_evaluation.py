@@ -6,10 +6,10 @@ import datasets
 import pytest
 import torch
 
-from explain_utils.data import load_splits
-from explain_utils.evaluation import evaluate, generate, length_bucket, score, score_example
-from explain_utils.models import build_model, resolve_model
-from explain_utils.tokenization import tokenizer_for_dataset
+from explain_utils.engine.evaluation import evaluate, generate, length_bucket, score, score_example
+from explain_utils.engine.models import build_model, resolve_model
+from explain_utils.engine.tokenization import tokenizer_for_dataset
+from explain_utils.tasks.splits import load_splits
 from tests.engine_data import small_listops
 
 GOLD = "MIN ( 4 7 ) = 4 ; SM ( 4 9 ) sum 13 = 3 ; answer 3"

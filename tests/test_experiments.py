@@ -6,9 +6,11 @@ import os
 
 import pytest
 
-from explain_utils.experiments import data_efficiency_grid, fine_tuning_grid, run_grid
-from explain_utils.profiles import PROFILES, experiment_config
-from explain_utils.training import TrainConfig
+from explain_utils.common.names import PROFILES
+from explain_utils.engine.grid import run_grid
+from explain_utils.engine.training import TrainConfig
+from explain_utils.profiles.explanations import experiment_config
+from explain_utils.studies.explanations import data_efficiency_grid, fine_tuning_grid
 from tests.engine_data import small_listops
 
 
@@ -114,7 +116,7 @@ def test_data_efficiency_grid_uses_its_own_levels(data_dir):
 
 
 def test_progress_bar_honours_tqdm_disable(monkeypatch):
-    from explain_utils.progress import progress_bar
+    from explain_utils.common.progress import progress_bar
 
     monkeypatch.setenv("TQDM_DISABLE", "1")
     assert progress_bar(total=3).disable

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explain_utils.explanations import (
+from explain_utils.tasks.explanations import (
     LEVELS,
     explain,
     explain_expr,
@@ -10,7 +10,7 @@ from explain_utils.explanations import (
     step_results,
     steps,
 )
-from explain_utils.listops import evaluate_expr, parse, to_brackets
+from explain_utils.tasks.listops import evaluate_expr, parse, to_brackets
 from tests.test_listops import exprs
 
 SOURCE = "[MAX 2 9 [MIN 4 7 ] [SM 5 7 ] 0 ]"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from explain_utils import claims
-from explain_utils.formats import read_steps
-from explain_utils.results import final_accuracy
+from explain_utils.analysis.results import final_accuracy
+from explain_utils.analysis.tables import accuracy_table, breakdown_table
+from explain_utils.tasks.formats import read_steps
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "results"
@@ -51,7 +51,7 @@ def test_ex_02_lr_one_rate_for_every_cell():
 
 def test_ex_03_catch_up():
     frame = pd.read_csv(RESULTS / "03_data_efficiency.csv")
-    table = claims.accuracy_table(frame, ["train_size", "level"]).set_index(["train_size", "level"])
+    table = accuracy_table(frame, ["train_size", "level"]).set_index(["train_size", "level"])
     text = _solution("03_data_efficiency", "ex-03-catch-up")
     for size in (2000, 10_000):
         for level in ("none", "long"):
@@ -68,7 +68,7 @@ def test_ex_03_catch_up():
 
 def test_ex_04_break():
     frame = pd.read_csv(RESULTS / "04_length_generalization.csv")
-    buckets = claims.breakdown_table(frame, "length_bucket", splits=("test", "test_long"))
+    buckets = breakdown_table(frame, "length_bucket", splits=("test", "test_long"))
     acc = buckets.pivot_table(index=["model", "level"], columns="length_bucket", values="mean")
     acc = (100 * acc).round()  # the solution quotes whole percents
     explained = acc.loc[(slice(None), ["long", "medium"]), :]
@@ -123,11 +123,11 @@ def test_ex_05_scratch_quotes_the_pretrained_models_seed_0_ranges():
 
 
 def test_ex_06_own_file_quotes_the_committed_sample_run():
-    from explain_utils.own_data_lab import gains
-    from explain_utils.results import read_correct
+    from explain_utils.analysis.results import read_correct
+    from explain_utils.chapters.own_data import gains
 
     frame = pd.read_csv(RESULTS / "06_own_data.csv")
-    table = claims.accuracy_table(frame, ["level"], task="own_data").set_index("level")
+    table = accuracy_table(frame, ["level"], task="own_data").set_index("level")
     text = _solution("06_own_data", "ex-06-own-file")
     for level in ("none", "short", "medium", "long"):
         assert f"`{level}` {_pct(table.loc[level, 'mean'])} %" in text

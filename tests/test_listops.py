@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explain_utils.listops import (
+from explain_utils.tasks.listops import (
     OPERATORS,
     Expr,
     GeneratorConfig,

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers.loss.loss_utils import ForCausalLMLoss
 
-from explain_utils.losses import prompt_weighted_loss, weighted_token_loss
+from explain_utils.engine.losses import prompt_weighted_loss, weighted_token_loss
 
 
 def _batch(seed: int, batch: int, length: int, vocab: int):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from explain_utils.data import load_splits
-from explain_utils.models import (
+from explain_utils.engine.models import (
     PRESETS,
     build_model,
     count_parameters,
@@ -14,7 +13,7 @@ from explain_utils.models import (
     preset_scale,
     resolve_model,
 )
-from explain_utils.tokenization import (
+from explain_utils.engine.tokenization import (
     EOS,
     PAD,
     UNK,
@@ -22,6 +21,7 @@ from explain_utils.tokenization import (
     prompt_text,
     tokenizer_for_dataset,
 )
+from explain_utils.tasks.splits import load_splits
 from tests.engine_data import small_listops
 
 

@@ -11,14 +11,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from explain_utils import own_data, own_data_lab
-from explain_utils.data import load_splits, with_format
-from explain_utils.evaluation import score, score_example
-from explain_utils.explanations import final_answer, final_label
+from explain_utils.analysis.results import results_frame
+from explain_utils.chapters.own_data import level_table, sample_outputs
+from explain_utils.engine.evaluation import score, score_example
+from explain_utils.engine.training import train
 from explain_utils.lab import lab_parameters
-from explain_utils.own_data import OwnDataError, build_own_task, load_own_data
-from explain_utils.results import results_frame
-from explain_utils.training import train
+from explain_utils.profiles.own_data import own_data_config
+from explain_utils.studies.own_data import run_configs
+from explain_utils.tasks import own_data
+from explain_utils.tasks.explanations import final_answer, final_label
+from explain_utils.tasks.own_data import OwnDataError, build_own_task, load_own_data
+from explain_utils.tasks.splits import load_splits, with_format
 
 GENRES = ("comedy", "horror", "romance")
 
@@ -288,25 +291,23 @@ def test_label_baselines_on_the_test_rows(tmp_path):
 def test_lab_parameters_are_checked_before_any_work(tmp_path):
     dirs = [tmp_path / "data", tmp_path / "runs", tmp_path / "results"]
     with pytest.raises(ValueError, match="profile must be one of"):
-        own_data_lab.own_data_config("fast", None, *dirs)
+        own_data_config("fast", None, *dirs)
     with pytest.raises(ValueError, match="levels must only contain 'none', 'short'"):
-        own_data_lab.own_data_config("smoke", None, *dirs, levels=["none", "verbose"])
+        own_data_config("smoke", None, *dirs, levels=["none", "verbose"])
     with pytest.raises(ValueError, match="steps must be >= 1"):
-        own_data_lab.own_data_config("smoke", None, *dirs, steps=0)
+        own_data_config("smoke", None, *dirs, steps=0)
     with pytest.raises(ValueError, match="unknown own-data parameter"):
-        own_data_lab.own_data_config("smoke", None, *dirs, step=3)
+        own_data_config("smoke", None, *dirs, step=3)
     assert not (tmp_path / "data").exists()
     rows = [{k: v for k, v in r.items() if k != "explanation_long"} for r in _rows()]
     path = _jsonl(tmp_path / "d.jsonl", rows)
     with pytest.raises(
         ValueError, match=r"levels must only contain 'none', 'short' \(the levels d.jsonl"
     ):
-        own_data_lab.own_data_config("smoke", path, *dirs, levels=["none", "long"])
-    assert own_data_lab.own_data_config("smoke", path, *dirs).levels == ["none"]  # what it has
-    config = own_data_lab.own_data_config(
-        "smoke", path, *dirs, levels=["none", "short"], seeds="[0, 1]"
-    )
-    assert len(own_data_lab.run_configs(config)) == 4
+        own_data_config("smoke", path, *dirs, levels=["none", "long"])
+    assert own_data_config("smoke", path, *dirs).levels == ["none"]  # what it has
+    config = own_data_config("smoke", path, *dirs, levels=["none", "short"], seeds="[0, 1]")
+    assert len(run_configs(config)) == 4
 
 
 def test_lab_resolves_a_relative_data_file(tmp_path, monkeypatch):
@@ -317,7 +318,7 @@ def test_lab_resolves_a_relative_data_file(tmp_path, monkeypatch):
 
 
 def test_a_few_steps_on_the_sample_through_the_engine(tmp_path):
-    config = own_data_lab.own_data_config(
+    config = own_data_config(
         "smoke",
         None,
         tmp_path / "data",
@@ -326,12 +327,12 @@ def test_a_few_steps_on_the_sample_through_the_engine(tmp_path):
         steps=4,
         eval_every=2,
     )
-    results = [train(c, config.data_dir, config.runs_dir) for c in own_data_lab.run_configs(config)]
+    results = [train(c, config.data_dir, config.runs_dir) for c in run_configs(config)]
     frame = results_frame(results)
-    table = own_data_lab.level_table(frame, own_data.label_baselines(config.task_dir))
+    table = level_table(frame, own_data.label_baselines(config.task_dir))
     assert list(table.index[:2]) == ["none", "long"] and "chance (1/labels)" in table.index
     test = {r.config["level"]: r.metrics["test"]["metrics"] for r in results}
     assert test["none"]["n"] == 90 and "step_accuracy" not in test["none"]
     assert math.isnan(test["long"]["step_accuracy"])
-    outputs = own_data_lab.sample_outputs(results)
+    outputs = sample_outputs(results)
     assert len(outputs) == 4 and set(outputs["level"]) == {"none", "long"}

@@ -10,8 +10,17 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from explain_utils import plots
-from explain_utils.vocabulary import LEVELS
+from explain_utils.common.names import LEVELS
+from explain_utils.plots.accuracy import (
+    gain_vs_size,
+    plot_accuracy_by_group,
+    plot_accuracy_by_level,
+    plot_accuracy_vs,
+    plot_step_metrics,
+    stacked_axes,
+)
+from explain_utils.plots.claims import plot_claims
+from explain_utils.plots.curves import accuracy_vs_compute, plot_learning_curves, plot_plateaus
 
 MODELS = {"m-large": 20_000, "m-small": 1_000, "m-mid": 5_000}  # deliberately not by size
 BASELINES = {"chance (1/modulus)": 0.1, "majority class of train": 0.17, "first number": 0.3}
@@ -41,7 +50,7 @@ def legend_texts(ax) -> list[str]:
 
 def test_accuracy_figure_draws_labelled_baselines_and_orders_levels():
     table = summary("params", [None])
-    fig = plots.plot_accuracy_vs(table, "params", "size", "t", 0.1, baselines=BASELINES)
+    fig = plot_accuracy_vs(table, "params", "size", "t", 0.1, baselines=BASELINES)
     texts = legend_texts(fig.axes[0])
     assert texts[: len(LEVELS)] == list(LEVELS)
     assert "chance (1/modulus) (10.0 %)" in texts and "first number (30.0 %)" in texts
@@ -51,24 +60,24 @@ def test_accuracy_figure_draws_labelled_baselines_and_orders_levels():
 
 def test_group_and_level_figures_take_baselines():
     table = summary("depth", ["1", "2"]).query("model == 'm-small'")
-    fig = plots.plot_accuracy_by_group(table, "depth", "depth", "t", 0.1, baselines=BASELINES)
+    fig = plot_accuracy_by_group(table, "depth", "depth", "t", 0.1, baselines=BASELINES)
     assert "majority class of train (17.0 %)" in legend_texts(fig.axes[0])
     bars = table.drop_duplicates("level")
-    fig = plots.plot_accuracy_by_level(bars, "t", 0.1, baselines=BASELINES)
+    fig = plot_accuracy_by_level(bars, "t", 0.1, baselines=BASELINES)
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(LEVELS)
     assert "first number (30.0 %)" in legend_texts(fig.axes[0])
-    fig = plots.plot_accuracy_by_level(bars, "t", 0.1)  # chance alone still drawn
+    fig = plot_accuracy_by_level(bars, "t", 0.1)  # chance alone still drawn
     assert "chance (10.0 %)" in legend_texts(fig.axes[0])
 
 
 def test_curve_panels_are_ordered_by_size():
     curves = summary("step", [100, 200, 300])
-    fig = plots.plot_learning_curves(curves, ["m-large", "m-small"], "t", baselines=BASELINES)
+    fig = plot_learning_curves(curves, ["m-large", "m-small"], "t", baselines=BASELINES)
     assert [ax.get_title() for ax in fig.axes] == ["m-small", "m-large"]
     plateaus = pd.DataFrame(
         {"model": ["m-small"] * 2, "level": ["none", "long"], "steps_to_plateau": [100, 250]}
     )
-    fig = plots.plot_plateaus(curves, "t", plateaus, chance=0.1)
+    fig = plot_plateaus(curves, "t", plateaus, chance=0.1)
     assert [ax.get_title() for ax in fig.axes] == ["m-small", "m-mid", "m-large"]
     lines = fig.axes[0].get_lines()
     markers = [ln for ln in lines if ln.get_marker() == "v" and len(ln.get_xdata())]
@@ -79,7 +88,7 @@ def test_curve_panels_are_ordered_by_size():
 
 def test_accuracy_vs_compute_uses_a_log_token_axis():
     curves = summary("target_tokens_seen", [1e3, 1e4, 1e5])
-    fig = plots.accuracy_vs_compute(curves, "t", baselines=BASELINES)
+    fig = accuracy_vs_compute(curves, "t", baselines=BASELINES)
     assert all(ax.get_xscale() == "log" for ax in fig.axes)
     assert "target tokens seen" in fig.axes[0].get_xlabel()
 
@@ -99,7 +108,7 @@ def test_gain_vs_size():
             for c, d in (("long − short", 0.1), ("long − none", 0.2), ("short − none", 0.1))
         ]
     )
-    fig = plots.gain_vs_size(gains, "t")
+    fig = gain_vs_size(gains, "t")
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"
     assert legend_texts(ax) == ["short − none", "long − none", "long − short"]
@@ -111,9 +120,9 @@ def test_gain_vs_size():
 
 
 def test_stacked_panels_share_one_figure():
-    fig, axes = plots.stacked_axes(2)
+    fig, axes = stacked_axes(2)
     for ax, model in zip(axes, ["m-small", "m-large"], strict=True):
-        out = plots.plot_accuracy_by_group(
+        out = plot_accuracy_by_group(
             summary("depth", [1, 2]).query("model == @model"), "depth", "depth", model, 0.1, ax=ax
         )
         assert out is fig
@@ -130,7 +139,7 @@ def test_step_metrics_panels_order_levels_and_models():
         ]
     )
     table = table[table["level"] != "none"]
-    fig = plots.plot_step_metrics(table, "steps")
+    fig = plot_step_metrics(table, "steps")
     first = fig.axes[0]
     assert first.get_title() == "step accuracy, test"  # splits in SPLIT_ORDER
     assert [t.get_text() for t in first.get_xticklabels()] == ["short", "medium", "long"]
@@ -148,10 +157,10 @@ def test_claims_figure_puts_the_paper_beside_ours_per_unit():
              "ci_high": float("nan"), "unit": "points", "verdict": "not measured"},
         ]
     )  # fmt: skip
-    fig = plots.plot_claims(table, pd.Series([22.7, -4.284, float("nan")]), "claims")
+    fig = plot_claims(table, pd.Series([22.7, -4.284, float("nan")]), "claims")
     assert [ax.get_xlabel() for ax in fig.axes] == ["points", "a (0–1)"]
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["C1 · t5-50k"]
     assert "paper" in legend_texts(fig.axes[0])
-    empty = plots.plot_claims(table.iloc[2:], pd.Series([float("nan")], index=[2]), "none yet")
+    empty = plot_claims(table.iloc[2:], pd.Series([float("nan")], index=[2]), "none yet")
     assert empty.axes[0].texts[0].get_text() == "no claim measured in this run"

@@ -1,6 +1,7 @@
 import pytest
 
-from explain_utils.profiles import PROFILES, data_config
+from explain_utils.common.names import PROFILES
+from explain_utils.profiles.data import data_config
 
 
 @pytest.mark.parametrize("profile", PROFILES)

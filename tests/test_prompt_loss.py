@@ -13,12 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from explain_utils import claims_prompt_loss as c5
-from explain_utils.batching import encode
-from explain_utils.data import load_splits
-from explain_utils.losses import completion_loss
-from explain_utils.models import build_model, resolve_model
-from explain_utils.plw_fit import (
+from explain_utils.analysis.plw_fit import (
     QuadraticFit,
     bootstrap_fit,
     loss_curves,
@@ -27,8 +22,17 @@ from explain_utils.plw_fit import (
     sweep_points,
     w_p,
 )
-from explain_utils.profiles import PROFILES, ablation_config
-from explain_utils.prompt_loss import (
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.claims import prompt_loss as prompt_loss_claims
+from explain_utils.common.names import PROFILES, TEMPLATE_TOKENS
+from explain_utils.engine.batching import encode
+from explain_utils.engine.losses import completion_loss
+from explain_utils.engine.models import build_model, resolve_model
+from explain_utils.engine.run_store import dataset_fingerprint
+from explain_utils.engine.tokenization import tokenizer_for_dataset
+from explain_utils.engine.training import TrainConfig, train
+from explain_utils.profiles.prompt_loss import prompt_loss_config
+from explain_utils.studies.prompt_loss import (
     DATA_TYPES,
     HIGHEST,
     LOWEST,
@@ -40,11 +44,8 @@ from explain_utils.prompt_loss import (
     selection_grid,
     write_ablation_data,
 )
-from explain_utils.prompt_loss_data import corpus_document, demo_rows
-from explain_utils.runs import dataset_fingerprint
-from explain_utils.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
-from explain_utils.tokenization import TEMPLATE_TOKENS, tokenizer_for_dataset
-from explain_utils.training import TrainConfig, train
+from explain_utils.tasks.prompt_loss_data import corpus_document, demo_rows
+from explain_utils.tasks.splits import load_splits
 from tests.engine_data import small_listops
 
 # a solved example in a prompt: an expression followed by the first word of its explanation
@@ -74,7 +75,7 @@ def data_dir(tmp_path) -> Path:
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_every_profile_is_valid(profile, data_dir, tmp_path):
-    config = ablation_config(profile, data_dir, tmp_path / "runs", tmp_path / "results")
+    config = prompt_loss_config(profile, data_dir, tmp_path / "runs", tmp_path / "results")
     assert config.plw_values[0] == 0.0 and config.plw_values[-1] == 1.0
     assert config.demo_pool == min(config.train_sizes) and config.finetune_pool >= 4
     if profile != "smoke":
@@ -87,12 +88,12 @@ def test_every_profile_is_valid(profile, data_dir, tmp_path):
 
 
 def test_overrides_and_none(data_dir, tmp_path):
-    config = ablation_config(
+    config = prompt_loss_config(
         "smoke", data_dir, tmp_path, seeds=[3, 4], plw_values=[1, 0, 0.1, 0.1], max_steps=None
     )
     assert config.seeds == (3, 4) and config.plw_values == (0.0, 0.1, 1.0)
-    assert config.max_steps == ablation_config("smoke", data_dir, tmp_path).max_steps
-    text = ablation_config("smoke", data_dir, tmp_path, learning_rates="[0.001, 0.002]")
+    assert config.max_steps == prompt_loss_config("smoke", data_dir, tmp_path).max_steps
+    text = prompt_loss_config("smoke", data_dir, tmp_path, learning_rates="[0.001, 0.002]")
     assert text.learning_rates == (1e-3, 2e-3)  # papermill passes lists as text
 
 
@@ -121,14 +122,14 @@ def test_overrides_and_none(data_dir, tmp_path):
 )
 def test_bad_parameters_name_the_parameter(kwargs, message, data_dir, tmp_path):
     with pytest.raises(ValueError, match=message):
-        ablation_config("smoke", data_dir, tmp_path, **kwargs)
+        prompt_loss_config("smoke", data_dir, tmp_path, **kwargs)
 
 
 def test_missing_data_and_bad_profile(tmp_path):
     with pytest.raises(FileNotFoundError, match="data_dir"):
-        ablation_config("smoke", tmp_path / "nothing", tmp_path)
+        prompt_loss_config("smoke", tmp_path / "nothing", tmp_path)
     with pytest.raises(ValueError, match="profile"):
-        ablation_config("huge", tmp_path, tmp_path)
+        prompt_loss_config("huge", tmp_path, tmp_path)
 
 
 # ---------------------------------------------------------------- data types along R_g
@@ -138,7 +139,7 @@ def test_r_g_ordering_and_shared_completion(ablation):
     ratios = [completion_ratio(ablation[name], name)["R_g"] for name in DATA_TYPES]
     assert ratios == sorted(ratios) and ratios[0] < 1 < ratios[-1]
     assert (list(DATA_TYPES)[0], list(DATA_TYPES)[-1]) == (LOWEST, HIGHEST)
-    assert tuple(DATA_TYPES) == tuple(n for n in c5.R_G_ORDER if n in DATA_TYPES)
+    assert tuple(DATA_TYPES) == tuple(n for n in prompt_loss_claims.R_G_ORDER if n in DATA_TYPES)
     targets = {
         name: load_splits(ablation[name] / "listops")["test"][f"target_{kind.level}"]
         for name, kind in DATA_TYPES.items()
@@ -226,7 +227,7 @@ def _chosen(steps=50, rate=1e-3) -> pd.DataFrame:
 
 
 def test_pretrain_and_selection_grid(data_dir, tmp_path):
-    config = ablation_config("quick", data_dir, tmp_path)
+    config = prompt_loss_config("quick", data_dir, tmp_path)
     pre = pretrain_config(config)
     assert pre.loss_mode == "im" and pre.save_model and pre.eval_splits == ("validation",)
     grid = selection_grid(config, "some/model")
@@ -237,7 +238,7 @@ def test_pretrain_and_selection_grid(data_dir, tmp_path):
             ("completion", config.max_steps, "constant", 0.0)
         }
         assert all("test" not in c.eval_splits for c in runs)  # chosen without test rows
-    assert pretrain_config(ablation_config("paper", data_dir, tmp_path)) is None
+    assert pretrain_config(prompt_loss_config("paper", data_dir, tmp_path)) is None
 
 
 def test_chosen_settings_breaks_ties_towards_fewer_steps():
@@ -255,7 +256,7 @@ def test_chosen_settings_breaks_ties_towards_fewer_steps():
 
 
 def test_fine_tuning_grid(data_dir, tmp_path):
-    config = ablation_config("quick", data_dir, tmp_path)
+    config = prompt_loss_config("quick", data_dir, tmp_path)
     grid = fine_tuning_grid(config, "some/model", _chosen(steps=75))
     seeds, weights = len(config.seeds), len(config.plw_values) - 1
     sizes = len(config.train_sizes) - 1  # beyond the sweep's own
@@ -406,23 +407,23 @@ def _sweeps(low_curve, high_curve, extra=None):
 
 def test_c7_holds_for_an_inverted_u_on_the_lowest_r_g_only():
     frame, correct = _sweeps(inverted, lambda x: 0.5 + 0.1 * x)
-    claim = c5.check_c7(frame, correct)
+    claim = prompt_loss_claims.check_c7(frame, correct)
     assert claim.verdict == HOLDS and claim.holds and claim.diff < 0 and claim.ci_high < 0
     assert claim.n_rows == 400 and "fewshot" in claim.statement and "long" in claim.statement
     points = sweep_points(frame, LOWEST)
     assert len(points) == 30 and set(points["method"]) == {"it", "plw"}
-    seeds_only = c5.check_c7(frame)  # without per-row results: OLS over the runs
+    seeds_only = prompt_loss_claims.check_c7(frame)  # without per-row results: OLS over the runs
     assert seeds_only.n_rows == 0 and seeds_only.diff == pytest.approx(claim.diff, abs=1e-3)
 
 
 def test_c7_does_not_hold_when_both_curve_and_reverses_for_a_u():
     frame, correct = _sweeps(inverted, inverted)
-    assert c5.check_c7(frame, correct).verdict == DOES_NOT_HOLD
+    assert prompt_loss_claims.check_c7(frame, correct).verdict == DOES_NOT_HOLD
     frame, correct = _sweeps(lambda x: 0.3 * (x - 0.5) ** 2 + 0.3, lambda x: 0.5)
-    assert c5.check_c7(frame, correct).verdict == REVERSED
+    assert prompt_loss_claims.check_c7(frame, correct).verdict == REVERSED
     frame, correct = _sweeps(lambda x: -0.3 * (x - 1.3) ** 2 + 0.8, lambda x: 0.5)
-    assert c5.check_c7(frame, correct).verdict == DOES_NOT_HOLD  # maximum beyond PLW = 1
-    assert c5.check_c7(frame[frame["data_type"] == LOWEST]).verdict == "not measured"
+    assert prompt_loss_claims.check_c7(frame, correct).verdict == DOES_NOT_HOLD  # maximum beyond PLW = 1
+    assert prompt_loss_claims.check_c7(frame[frame["data_type"] == LOWEST]).verdict == "not measured"
 
 
 def test_c7_ignores_the_other_normaliser_and_other_sizes():
@@ -433,10 +434,10 @@ def test_c7_ignores_the_other_normaliser_and_other_sizes():
         (LOWEST, "it", 0.0, 1000, "weights"): other,
     }
     frame, correct = _sweeps(inverted, lambda x: 0.5 + 0.1 * x, extra)
-    assert c5.check_c7(frame, correct).verdict == HOLDS
-    table = c5.normalization_contrast(frame, correct, LOWEST)
+    assert prompt_loss_claims.check_c7(frame, correct).verdict == HOLDS
+    table = prompt_loss_claims.normalization_contrast(frame, correct, LOWEST)
     assert list(table["prompt_loss_weight"]) == [1.0] and table["difference"].iloc[0] > 0.3
-    sweep = c5.sweep_table(frame, correct, LOWEST)
+    sweep = prompt_loss_claims.sweep_table(frame, correct, LOWEST)
     assert len(sweep) == 10 and (sweep["ci_low"] <= sweep["mean"]).all()
 
 
@@ -452,27 +453,27 @@ def _im(im_p, it_p, seeds=3, rows=400):
 
 def test_c8_is_judged_at_the_smallest_size_on_the_same_rows():
     frame, correct = _results(_im(0.7, 0.4))
-    claim = c5.check_c8(frame, correct)
+    claim = prompt_loss_claims.check_c8(frame, correct)
     assert claim.verdict == HOLDS and claim.diff == pytest.approx(30, abs=5)
     assert "100 examples" in claim.ours and claim.n_rows == 400
     frame, correct = _results(_im(0.4, 0.7))
-    assert c5.check_c8(frame, correct).verdict == REVERSED
+    assert prompt_loss_claims.check_c8(frame, correct).verdict == REVERSED
     frame, correct = _results(_im(0.5, 0.5))
-    assert c5.check_c8(frame, correct).verdict in (DOES_NOT_HOLD, MEAN_ONLY)
-    gains = c5.im_gains(frame, correct)
+    assert prompt_loss_claims.check_c8(frame, correct).verdict in (DOES_NOT_HOLD, MEAN_ONLY)
+    gains = prompt_loss_claims.im_gains(frame, correct)
     assert set(gains["train_size"]) == {100, 1000} and (gains["n_rows"] == 400).all()
     no_im = frame[frame["method"] != "im"]
-    assert c5.check_c8(no_im, correct).verdict == "not measured"
+    assert prompt_loss_claims.check_c8(no_im, correct).verdict == "not measured"
 
 
 def test_sentences_follow_the_numbers():
     concave = QuadraticFit(-0.3, 0.36, 0.5, -0.4, -0.2, 30, 0.5, 0.7)
-    assert "inverted U" in c5.fit_sentence("fewshot", concave)
-    assert "a U (" in c5.fit_sentence("long", QuadraticFit(0.3, -0.36, 0.5, 0.2, 0.4, 30))
-    assert "not distinguishable" in c5.fit_sentence("x", QuadraticFit(-0.1, 0, 0.5, -0.2, 0.1, 30))
-    assert "higher" in c5.difference_sentence(0.05, 0.01, 0.09, "IM − IT")
-    assert "lower" in c5.difference_sentence(-0.05, -0.09, -0.01, "IM − IT")
-    assert "not distinguishable" in c5.difference_sentence(0.01, -0.02, 0.04, "IM − IT")
+    assert "inverted U" in prompt_loss_claims.fit_sentence("fewshot", concave)
+    assert "a U (" in prompt_loss_claims.fit_sentence("long", QuadraticFit(0.3, -0.36, 0.5, 0.2, 0.4, 30))
+    assert "not distinguishable" in prompt_loss_claims.fit_sentence("x", QuadraticFit(-0.1, 0, 0.5, -0.2, 0.1, 30))
+    assert "higher" in prompt_loss_claims.difference_sentence(0.05, 0.01, 0.09, "IM − IT")
+    assert "lower" in prompt_loss_claims.difference_sentence(-0.05, -0.09, -0.01, "IM − IT")
+    assert "not distinguishable" in prompt_loss_claims.difference_sentence(0.01, -0.02, 0.04, "IM − IT")
 
 
 def test_loss_curves_and_overfitting():

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from explain_utils.results import (
+from explain_utils.analysis.results import (
     COLUMNS,
     CORRECT_COLUMNS,
     correct_frame,
@@ -22,7 +22,7 @@ from explain_utils.results import (
     write_correct,
     write_results,
 )
-from explain_utils.runs import RunResult
+from explain_utils.engine.run_store import RunResult
 
 
 def _result(seed: int, accuracy: float) -> RunResult:
@@ -141,8 +141,8 @@ def test_per_row_correctness_rejects_other_characters():
 
 def test_tidy_results_claims_and_figures_never_import_torch():
     code = (
-        "import sys; import explain_utils.results, explain_utils.claims, explain_utils.plots, "
-        "explain_utils.stats, explain_utils.baselines; "
-        "assert 'torch' not in sys.modules and 'explain_utils.training' not in sys.modules"
+        "import sys; import explain_utils.analysis.results, explain_utils.claims, explain_utils.plots, "
+        "explain_utils.analysis.stats, explain_utils.analysis.baselines; "
+        "assert 'torch' not in sys.modules and 'explain_utils.engine.training' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -7,9 +7,9 @@ import time
 
 import torch
 
-from explain_utils.models import build_model, resolve_model
-from explain_utils.runs import checkpoint_stamp
-from explain_utils.tokenization import build_tokenizer
+from explain_utils.engine.models import build_model, resolve_model
+from explain_utils.engine.run_store import checkpoint_stamp
+from explain_utils.engine.tokenization import build_tokenizer
 
 
 def _save_tiny_model(folder) -> None:
@@ -55,7 +55,7 @@ def test_presets_and_hub_names_have_no_stamp():
 
 
 def test_fingerprint_covers_the_standard_splits_and_a_run_s_extra_ones(tmp_path):
-    from explain_utils.runs import dataset_fingerprint
+    from explain_utils.engine.run_store import dataset_fingerprint
 
     for name in ("train", "validation", "test", "test_long"):
         (tmp_path / f"{name}.parquet").write_bytes(name.encode())

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from explain_utils.stats import (
+from explain_utils.analysis.stats import (
     DOES_NOT_HOLD,
     HOLDS,
     MEAN_ONLY,

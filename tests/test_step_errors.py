@@ -7,9 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from explain_utils import formats, listops
-from explain_utils.explanations import final_answer
-from explain_utils.step_errors import (
+from explain_utils.analysis.step_errors import (
     MARK,
     WHERE,
     accuracy_by,
@@ -18,6 +16,8 @@ from explain_utils.step_errors import (
     where_wrong,
     worked_outputs,
 )
+from explain_utils.tasks import formats, listops
+from explain_utils.tasks.explanations import final_answer
 
 NESTED = "[MAX 2 [MIN 4 7 ] [SM 5 7 1 ] ]"  # 3 operators, widest 3; steps MIN 4, SM 3, MAX 4
 FLAT = "[SM 3 4 ]"  # 1 operator, widest 2; one step, answer 7

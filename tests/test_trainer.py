@@ -7,13 +7,13 @@ import pytest
 import torch
 from transformers import TrainingArguments
 
-from explain_utils.batching import collate, encode
-from explain_utils.data import load_splits
-from explain_utils.evaluation import decode_budget, decode_ratio
-from explain_utils.models import build_model, resolve_model
-from explain_utils.tokenization import UNK, tokenizer_for_dataset
-from explain_utils.train_config import TrainConfig
-from explain_utils.trainer import Counters, ExplainTrainer, RowDataset, SourceLengthSampler
+from explain_utils.engine.batching import collate, encode
+from explain_utils.engine.evaluation import decode_budget, decode_ratio
+from explain_utils.engine.models import build_model, resolve_model
+from explain_utils.engine.tokenization import UNK, tokenizer_for_dataset
+from explain_utils.engine.train_config import TrainConfig
+from explain_utils.engine.trainer import Counters, ExplainTrainer, RowDataset, SourceLengthSampler
+from explain_utils.tasks.splits import load_splits
 from tests.engine_data import small_listops
 
 TOLERANCE = 1e-5

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from explain_utils.evaluation import generate
-from explain_utils.models import load_model
-from explain_utils.training import TrainConfig, train
+from explain_utils.engine.evaluation import generate
+from explain_utils.engine.models import load_model
+from explain_utils.engine.training import TrainConfig, train
 from tests.engine_data import copy_task, small_listops
 
 QUIET = dict(progress=False, eval_splits=("test",))
@@ -49,7 +49,7 @@ def test_tiny_t5_learns_to_copy_the_answer(copy_data, tmp_path):
 
     # the saved model reloads (from_pretrained on a local directory) and reproduces its predictions
     model, tokenizer = load_model(Path(result.run_dir) / "model")
-    from explain_utils.data import load_splits
+    from explain_utils.tasks.splits import load_splits
 
     test = load_splits(copy_data / "listops")["test"]
     recorded = [

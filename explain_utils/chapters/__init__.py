@@ -1,0 +1,4 @@
+"""What each notebook computes and says: the tables, figures' data and the sentences it glues,
+computed from this run's results so that a rerun with any profile renders prose that agrees
+with its own numbers. One module per chapter, named after it.
+"""

@@ -1,0 +1,143 @@
+"""Encoding examples once, and padding lists of rows into tensors.
+
+Examples are tokenized once into lists of ids; a batch is a list of row indices (which rows go
+together is the sampler's concern: ``trainer.SourceLengthSampler``).
+
+Layouts:
+
+- encoder-decoder: ``input_ids`` = source + eos, ``labels`` = target + eos;
+- decoder-only: one sequence ``Question: source Answer: target eos``; ``prompt_mask`` marks the
+  prompt (everything up to ``Answer:``), ``template_mask`` the template words alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import datasets
+import numpy as np
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from explain_utils.common.names import ANSWER, QUESTION
+
+IGNORE = -100
+
+
+@dataclass
+class Encoded:
+    """Token ids of a split at one explanation level (lists of python ints, one per example)."""
+
+    is_encoder_decoder: bool
+    inputs: list[list[int]]  # encoder input, or the decoder-only prompt
+    targets: list[list[int]]  # completion ending in eos
+    template: list[list[bool]] = field(
+        default_factory=list
+    )  # decoder-only: template words in ``inputs``
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def lengths(self) -> np.ndarray:
+        """Sort key for bucketing: total tokens of an example."""
+        return np.array([len(a) + len(b) for a, b in zip(self.inputs, self.targets, strict=True)])
+
+    def target_tokens(self, rows: list[int]) -> int:
+        """Target (completion) tokens in ``rows``, eos included."""
+        return sum(len(self.targets[i]) for i in rows)
+
+
+def _ids(tokenizer: PreTrainedTokenizerBase, texts: list[str]) -> list[list[int]]:
+    return tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
+
+
+def encode(
+    split: datasets.Dataset,
+    tokenizer: PreTrainedTokenizerBase,
+    level: str,
+    is_encoder_decoder: bool,
+) -> Encoded:
+    """Tokenize a split's sources (``source_<level>`` where a format rewrites them, e.g. index
+    hints) and ``target_<level>`` texts in the model family's layout."""
+    eos = tokenizer.eos_token_id
+    source_column = f"source_{level}" if f"source_{level}" in split.column_names else "source"
+    sources, targets = list(split[source_column]), list(split[f"target_{level}"])
+    # a leading space keeps sub-word tokenizers (GPT-2, T5) from gluing words; word-level ignores it
+    target_ids = [t + [eos] for t in _ids(tokenizer, [" " + t for t in targets])]
+    if is_encoder_decoder:
+        return Encoded(True, [s + [eos] for s in _ids(tokenizer, sources)], target_ids)
+    # tokenized in pieces so the template tokens are known for any tokenizer
+    question = _ids(tokenizer, [QUESTION])[0]
+    answer = _ids(tokenizer, [" " + ANSWER])[0]
+    inputs, template = [], []
+    for body in _ids(tokenizer, [" " + s for s in sources]):
+        inputs.append(question + body + answer)
+        template.append([True] * len(question) + [False] * len(body) + [True] * len(answer))
+    return Encoded(False, inputs, target_ids, template)
+
+
+def _pad(seqs: list[list], value, left: bool = False) -> torch.Tensor:
+    # filling a preallocated array is several times faster than torch.tensor on ragged lists
+    width = max(len(s) for s in seqs)
+    dtype = np.bool_ if isinstance(value, bool) else np.int64
+    out = np.full((len(seqs), width), value, dtype=dtype)
+    for row, seq in zip(out, seqs, strict=True):
+        if left:
+            row[width - len(seq) :] = seq
+        else:
+            row[: len(seq)] = seq
+    return torch.from_numpy(out)
+
+
+def collate(data: Encoded, rows: list[int], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-padded training tensors for ``rows``.
+
+    Encoder-decoder: ``input_ids``, ``attention_mask``, ``labels`` (-100 on padding).
+    Decoder-only: ``input_ids``, ``attention_mask``, ``labels`` (= ids, -100 on padding),
+    ``prompt_mask`` and ``template_mask`` (bool).
+    """
+    if data.is_encoder_decoder:
+        inputs = [data.inputs[i] for i in rows]
+        return {
+            "input_ids": _pad(inputs, pad_id),
+            "attention_mask": _pad([[1] * len(s) for s in inputs], 0),
+            "labels": _pad([data.targets[i] for i in rows], IGNORE),
+        }
+    seqs = [data.inputs[i] + data.targets[i] for i in rows]
+    return {
+        "input_ids": _pad(seqs, pad_id),
+        "attention_mask": _pad([[1] * len(s) for s in seqs], 0),
+        "labels": _pad(seqs, IGNORE),
+        "prompt_mask": _pad(
+            [[True] * len(data.inputs[i]) + [False] * len(data.targets[i]) for i in rows], False
+        ),
+        "template_mask": _pad(
+            [data.template[i] + [False] * len(data.targets[i]) for i in rows], False
+        ),
+    }
+
+
+def padding_fraction(data: Encoded, batches: list[list[int]]) -> float:
+    """Share of padding among all token positions of ``batches`` (inputs and targets)."""
+    real = padded = 0
+    for rows in batches:
+        if data.is_encoder_decoder:
+            parts = [[len(data.inputs[i]) for i in rows], [len(data.targets[i]) for i in rows]]
+        else:
+            parts = [[len(data.inputs[i]) + len(data.targets[i]) for i in rows]]
+        for lens in parts:
+            real += sum(lens)
+            padded += max(lens) * len(lens)
+    return 1.0 - real / padded if padded else 0.0
+
+
+def prompt_batch(data: Encoded, rows: list[int], pad_id: int) -> dict[str, torch.Tensor]:
+    """Generation inputs: encoder inputs right-padded, or decoder-only prompts left-padded."""
+    inputs = [data.inputs[i] for i in rows]
+    left = (
+        not data.is_encoder_decoder
+    )  # a causal LM continues from the last position, so pad on the left
+    return {
+        "input_ids": _pad(inputs, pad_id, left),
+        "attention_mask": _pad([[1] * len(s) for s in inputs], 0, left),
+    }
