@@ -21,7 +21,13 @@ import json
 import random
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "explain_utils" / "tasks" / "samples" / "movie_genres.jsonl"
+OUT = (
+    Path(__file__).resolve().parents[1]
+    / "explain_utils"
+    / "tasks"
+    / "samples"
+    / "movie_genres.jsonl"
+)
 ROWS = 600
 SEED = 2024
 

@@ -44,3 +44,14 @@ def test_output_dir_that_is_a_file(tmp_path):
     f.write_text("x")
     with pytest.raises(ValueError, match="output_dir must be a directory"):
         data_config("smoke", output_dir=f)
+
+
+def test_from_notebook_takes_the_builders_arguments_and_overrides_from_a_namespace(tmp_path):
+    from explain_utils.profiles.checks import from_notebook
+    from explain_utils.profiles.data import data_config
+
+    namespace = {"profile": "smoke", "output_dir": str(tmp_path), "n_train": 123, "unrelated": 1}
+    config = from_notebook(data_config, namespace)
+    assert config.n_train == 123 and str(config.output_dir) == str(tmp_path)
+    with pytest.raises(ValueError, match="profile must be one of"):
+        from_notebook(data_config, {**namespace, "profile": "fast"})

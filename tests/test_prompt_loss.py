@@ -422,8 +422,12 @@ def test_c7_does_not_hold_when_both_curve_and_reverses_for_a_u():
     frame, correct = _sweeps(lambda x: 0.3 * (x - 0.5) ** 2 + 0.3, lambda x: 0.5)
     assert prompt_loss_claims.check_c7(frame, correct).verdict == REVERSED
     frame, correct = _sweeps(lambda x: -0.3 * (x - 1.3) ** 2 + 0.8, lambda x: 0.5)
-    assert prompt_loss_claims.check_c7(frame, correct).verdict == DOES_NOT_HOLD  # maximum beyond PLW = 1
-    assert prompt_loss_claims.check_c7(frame[frame["data_type"] == LOWEST]).verdict == "not measured"
+    assert (
+        prompt_loss_claims.check_c7(frame, correct).verdict == DOES_NOT_HOLD
+    )  # maximum beyond PLW = 1
+    assert (
+        prompt_loss_claims.check_c7(frame[frame["data_type"] == LOWEST]).verdict == "not measured"
+    )
 
 
 def test_c7_ignores_the_other_normaliser_and_other_sizes():
@@ -469,11 +473,17 @@ def test_c8_is_judged_at_the_smallest_size_on_the_same_rows():
 def test_sentences_follow_the_numbers():
     concave = QuadraticFit(-0.3, 0.36, 0.5, -0.4, -0.2, 30, 0.5, 0.7)
     assert "inverted U" in prompt_loss_claims.fit_sentence("fewshot", concave)
-    assert "a U (" in prompt_loss_claims.fit_sentence("long", QuadraticFit(0.3, -0.36, 0.5, 0.2, 0.4, 30))
-    assert "not distinguishable" in prompt_loss_claims.fit_sentence("x", QuadraticFit(-0.1, 0, 0.5, -0.2, 0.1, 30))
+    assert "a U (" in prompt_loss_claims.fit_sentence(
+        "long", QuadraticFit(0.3, -0.36, 0.5, 0.2, 0.4, 30)
+    )
+    assert "not distinguishable" in prompt_loss_claims.fit_sentence(
+        "x", QuadraticFit(-0.1, 0, 0.5, -0.2, 0.1, 30)
+    )
     assert "higher" in prompt_loss_claims.difference_sentence(0.05, 0.01, 0.09, "IM − IT")
     assert "lower" in prompt_loss_claims.difference_sentence(-0.05, -0.09, -0.01, "IM − IT")
-    assert "not distinguishable" in prompt_loss_claims.difference_sentence(0.01, -0.02, 0.04, "IM − IT")
+    assert "not distinguishable" in prompt_loss_claims.difference_sentence(
+        0.01, -0.02, 0.04, "IM − IT"
+    )
 
 
 def test_loss_curves_and_overfitting():

@@ -1,21 +1,23 @@
-"""What every profile shares: the profile's values with the overrides on top, and the checks of
-folders and models that the chapters' parameter sets have in common.
-
-``profiles`` (data), ``experiment_profiles`` (chapters 2-4) and ``ablation_profiles`` (chapter 5)
-build on these; ``profiles`` re-exports all three, so a notebook imports from ``profiles`` alone.
+"""What every profile shares: a notebook's parameters taken from its namespace, the profile's values
+with the overrides on top, and the checks of folders and models that the studies have in common.
 """
 
 from __future__ import annotations
 
+import inspect
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from explain_utils.common.checks import check_choice, check_int, check_output_dir
 from explain_utils.common.names import PROFILES
 from explain_utils.engine.models import PRESETS, PRETRAINED_NAMES, ModelSpec, resolve_model
+
+Config = TypeVar("Config")
 
 # fields of a config that are arguments of its builder, not values of a profile
 _NOT_OVERRIDES = frozenset({"profile", "seed", "output_dir", "data_dir", "runs_dir", "results_dir"})
@@ -26,13 +28,30 @@ def check_profile(profile: Any) -> None:
     check_choice("profile", profile, PROFILES)
 
 
+def from_notebook(build: Callable[..., Config], namespace: Mapping[str, Any]) -> Config:
+    """``build`` called with a notebook's parameters, taken from ``namespace`` (its ``globals()``):
+    the arguments ``build`` names and, where it takes ``**overrides``, the profile values of the
+    config it returns. So a notebook builds its validated config in one call, and a parameter
+    is written once, in the parameters cell."""
+    signature = inspect.signature(build)
+    names = {n for n, p in signature.parameters.items() if p.kind is not p.VAR_KEYWORD}
+    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+        names |= override_names(typing.get_type_hints(build)["return"])
+    return build(**{name: namespace[name] for name in names if name in namespace})
+
+
+def override_names(config: type) -> set[str]:
+    """The fields of a config class that a profile sets and a notebook may override."""
+    known = {f.name for f in fields(config) if f.metadata.get("profile_value", True)}
+    return known - _NOT_OVERRIDES
+
+
 def profile_values(
     profile: str, table: dict[str, dict[str, Any]], config: type, kind: str, overrides: dict
 ) -> dict[str, Any]:
     """The profile's values with the non-None ``overrides`` on top; unknown names are an error."""
     check_profile(profile)
-    known = {f.name for f in fields(config) if f.metadata.get("profile_value", True)}
-    known -= _NOT_OVERRIDES
+    known = override_names(config)
     unknown = set(overrides) - known
     if unknown:
         raise ValueError(f"unknown {kind} parameter(s) {sorted(unknown)}; allowed: {sorted(known)}")
