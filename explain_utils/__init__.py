@@ -36,7 +36,11 @@ from the folders and checks this, and that there is no import cycle).
     ``prompt_loss`` chapter 5; ``own_data`` chapter 6.
 ``studies/``   the runs each study trains, from its profile: ``explanations`` chapters 2-4 and
     ``make calibrate``; ``prompt_loss`` chapter 5; ``own_data`` chapter 6.
-``chapters/``  what each notebook computes and the sentences it glues, one module per chapter.
+``chapters/``  what each notebook computes and the sentences it glues: ``data_generation`` (1),
+    ``fine_tuning`` (2), ``data_efficiency`` (3), ``length_generalization`` and
+    ``explanation_formats`` (4), ``prompt_loss`` and ``prompt_loss_findings`` (5), ``own_data``
+    (6), ``claims`` (the claims page); ``prose`` the phrases they share (a verdict's words, lists,
+    trends); ``notebook`` glue and the run-cost sentence.
 
 At the top, the command-line tools: ``run_book`` runs the notebooks in ``_toc.yml`` order (``make
 book``); ``lab`` runs one chapter in a scratch folder; ``calibrate`` chooses chapters 2-4's

@@ -4,7 +4,7 @@
     python -m explain_utils.calibrate --profile smoke --workers 2
 
 Every ListOps model x level of the profile is trained at each rate of its ``learning_rates`` (the
-first seed, chapter 2's train size, steps and schedule: ``experiments.calibration_grid``) and scored
+first seed, chapter 2's train size, steps and schedule: ``studies.explanations.calibration_grid``) and scored
 on the validation split only. Under ``<results-dir>/calibration/`` it writes, atomically:
 
 - ``learning_rates.csv``: per model and level the rate with the highest final validation accuracy

@@ -1,4 +1,4 @@
-"""Issue #13: chapters 2-4's learning rate per cell, chosen on the validation split (make calibrate)."""
+"""Chapters 2-4's learning rate per cell, chosen on the validation split (make calibrate)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ grid becomes roughly evenly spaced, PLW 0.1 ↦ 0.5) with a quadratic, and repor
 (0, 1) means an optimum at an intermediate prompt-loss weight. Here the score is test accuracy as
 a fraction (0–1), the paper's units. Two ways to put an interval on ``a`` and on the optimum:
 
-- ``bootstrap_fit`` (with per-row results): the paired two-level bootstrap of ``stats`` — each
+- ``bootstrap_fit`` (with per-row results): the paired two-level bootstrap of ``analysis.stats`` — each
   replicate resamples seeds and test rows once and applies them at every weight, refits, and the
   percentile intervals of ``a`` and of the vertex are read off the replicates;
 - ``quadratic_fit`` (final accuracies only): OLS on the runs with the t-interval of ``a``.

@@ -173,6 +173,17 @@ def write_correct(results: Iterable[RunResult], path: str | Path) -> Path:
     return write_results(correct_frame(results), path)
 
 
+def write_tidy(
+    results: Sequence[RunResult], results_dir: str | Path, name: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A grid's tidy rows and per-row correctness, written to ``<results_dir>/<name>.csv`` and
+    ``<name>_rows.csv``; returns both frames."""
+    frame, correct = results_frame(results), correct_frame(results)
+    write_results(frame, Path(results_dir) / f"{name}.csv")
+    write_results(correct, Path(results_dir) / f"{name}_rows.csv")
+    return frame, correct
+
+
 def read_correct(path: str | Path) -> pd.DataFrame:
     """Read what ``write_correct`` wrote, ``correct`` kept as text (a leading 0 is a row)."""
     return pd.read_csv(path, dtype={"correct": str, "model": str, "level": str, "split": str})

@@ -3,6 +3,7 @@
 Per output: the gold step count and the first step whose claimed result differs from the gold
 one (``formats.first_wrong_step``; a missing step counts as wrong). ``where_wrong`` sorts the
 outputs of each level into "every step right", "step 1", "a middle step" and "the last step";
+``slip_shares`` says what is wrong at that step (missing, wrong operands, wrong arithmetic);
 ``worked_outputs`` picks right and wrong outputs to print beside their gold, the first wrong
 step marked.
 """
@@ -19,13 +20,14 @@ import pandas as pd
 from explain_utils.analysis.results import summarize
 from explain_utils.common.names import TARGET_FORMATS
 from explain_utils.tasks.formats import first_wrong_step, read_steps
-from explain_utils.tasks.listops import Expr, parse
+from explain_utils.tasks.listops import OPERATORS, Expr, apply, parse
 
 if TYPE_CHECKING:  # runs imports torch; this module only reads a finished run's files
     from explain_utils.engine.run_store import RunResult
 
 WHERE: tuple[str, ...] = ("every step right", "step 1", "a middle step", "the last step")
 MARK = ">>"  # put before the first wrong step of a printed output
+SLIPS: tuple[str, ...] = ("missing", "wrong operands", "wrong arithmetic", "unreadable")
 
 
 def _records(result: RunResult, split: str) -> list[dict]:
@@ -114,6 +116,52 @@ def where_wrong(steps: pd.DataFrame) -> pd.DataFrame:
     table = (100 * shares.groupby(["model", "params", "level"]).mean()).reset_index()
     order = table["level"].map({lv: i for i, lv in enumerate(TARGET_FORMATS)})
     return table.assign(_o=order).sort_values(["model", "_o"], kind="stable").drop(columns="_o")
+
+
+def first_slip(level: str, prediction: str, target: str, modulus: int) -> str | None:
+    """What is wrong at the first wrong step (``SLIPS``; None when no step is wrong): ``missing``,
+    the output stopped before it; ``wrong arithmetic``, its result is not its operator applied to
+    its own operands; ``wrong operands``, its arithmetic is right but its operator or operands are
+    not the gold step's (a wrong copy, or a skipped, merged or reordered step); ``unreadable``, it
+    shows no operator, operands or result to check (``short`` shows no operands)."""
+    wrong = first_wrong_step(level, prediction, target)
+    if wrong is None:
+        return None
+    own = read_steps(level, prediction)
+    if wrong >= len(own):
+        return SLIPS[0]
+    step = own[wrong]
+    if step.op not in OPERATORS or not step.operands or step.result is None:
+        return SLIPS[3]
+    right = apply(step.op, list(step.operands), modulus) == step.result
+    return SLIPS[1] if right else SLIPS[2]
+
+
+def slip_shares(results: Iterable[RunResult], split: str, modulus: int) -> pd.DataFrame:
+    """Share (%) of the outputs with a wrong step per model, level and ``first_slip``, mean over
+    seeds (explained runs only; no row for a run whose every step is right)."""
+    rows = [
+        {
+            "model": result.config["model"],
+            "params": result.params,
+            "level": result.config["level"],
+            "seed": result.config["seed"],
+            "slip": first_slip(result.config["level"], rec["prediction"], rec["target"], modulus),
+        }
+        for result in results
+        for rec in _records(result, split)
+    ]
+    keys = ["model", "params", "level"]
+    slips = pd.DataFrame(rows, columns=[*keys, "seed", "slip"]).dropna(subset=["slip"])
+    if slips.empty:
+        return pd.DataFrame(columns=[*keys, *SLIPS])
+    shares = (
+        slips.groupby([*keys, "seed"])["slip"]
+        .value_counts(normalize=True)
+        .unstack(fill_value=0.0)
+        .reindex(columns=list(SLIPS), fill_value=0.0)
+    )
+    return (100 * shares.groupby(keys).mean()).reset_index()
 
 
 def mark_first_wrong(level: str, prediction: str, target: str) -> str:

@@ -14,7 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from explain_utils.engine.grid import run_grid
 from explain_utils.engine.run_store import RunResult
+from explain_utils.engine.train_config import TrainConfig
 
 
 def glue_all(values: Mapping[str, Any]) -> None:
@@ -23,6 +25,14 @@ def glue_all(values: Mapping[str, Any]) -> None:
 
     for name, value in values.items():
         glue(name, value, display=False)
+
+
+def run_study(train_configs: list[TrainConfig], config: Any, desc: str) -> list[RunResult]:
+    """A study's runs through the engine's grid, with the chapter config's folders and workers
+    (cache hits first, the rest in parallel workers)."""
+    return run_grid(
+        train_configs, config.data_dir, config.runs_dir, workers=config.workers, desc=desc
+    )
 
 
 @dataclass

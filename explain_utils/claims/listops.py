@@ -2,7 +2,7 @@
 
 Every check takes the tidy rows (``results.results_frame``) and, optionally, the per-row table
 (``results.correct_frame``); without the latter the CI comes from seeds alone. The best
-explained level is chosen on the validation split (``claims_tables.best_level_on_validation``)
+explained level is chosen on the validation split (``analysis.tables.best_level_on_validation``)
 and only then compared on test. Verdicts are ``stats.verdict``'s four values.
 """
 

@@ -1,4 +1,4 @@
-"""The shared vocabulary at the bottom of the package: names every other module agrees on.
+"""The names every module of the package agrees on: levels, formats, tasks, profiles, loss modes.
 
 Nothing here imports from ``explain_utils``; every module may import from here (the import test
 checks that the package's imports form no cycle).

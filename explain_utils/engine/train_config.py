@@ -35,8 +35,8 @@ class TrainConfig:
     """Everything that defines a training run (``validate`` checks it before any work)."""
 
     model: str = "t5-1m"  # preset (models.PRESETS), checkpoint directory or hub name
-    task: str = "listops"  # sub-directory of data_dir (vocabulary.TRAIN_TASKS)
-    level: str = "none"  # the targets: a paper level or a book format (vocabulary.TARGET_FORMATS)
+    task: str = "listops"  # sub-directory of data_dir (common.names.TRAIN_TASKS)
+    level: str = "none"  # the targets: a paper level or a book format (common.names.TARGET_FORMATS)
     train_size: int | None = None  # first N rows of the train split; None = all
     steps: int = 1000  # optimizer steps
     batch_size: int = 32  # examples per optimizer step (all processes and micro-batches together)

@@ -8,7 +8,7 @@ the CPU thread count of a run, the evaluation by greedy decoding, and the result
 
 A run evaluates on (part of) the validation split every ``eval_every`` steps — learning curves
 against steps, examples seen and target tokens seen — checkpoints, resumes after a kill, and
-caches its finished result under a key that hashes its config and data (``runs``).
+caches its finished result under a key that hashes its config and data (``run_store``).
 """
 
 from __future__ import annotations

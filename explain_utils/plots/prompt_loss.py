@@ -164,7 +164,7 @@ def plot_loss_curves(curves: pd.DataFrame, title: str) -> plt.Figure:
 
 def plot_im_gains(by_size: pd.DataFrame, by_ratio: pd.DataFrame, title: str) -> plt.Figure:
     """IM − IT (points, 95 % CI) against the training-set size (left) and against R_g (right):
-    Shi et al.'s two figures. Tables: ``claims_prompt_loss.im_gains`` rows, ``by_ratio`` with
+    Shi et al.'s two figures. Tables: ``claims.prompt_loss.im_gains`` rows, ``by_ratio`` with
     an ``R_g`` column."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     panels = (
@@ -190,8 +190,3 @@ def plot_im_gains(by_size: pd.DataFrame, by_ratio: pd.DataFrame, title: str) -> 
     fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-# names ``plots`` re-exports (its owner may rename them there; these keep it importing)
-plot_completion_loss_curves = plot_loss_curves
-plot_im_vs_train_size = plot_im_gains

@@ -1,10 +1,7 @@
-"""Profiles: named sets of experiment parameters (``smoke``, ``quick``, ``paper``), validated.
+"""The data's profiles (notebook 01): how many rows of which lengths and depths, per profile.
 
 A notebook's ``parameters`` cell names a profile and may override single values; ``None`` means
-"take the profile's value". Validation happens here, before any expensive work. This module holds
-the data profile (notebook 01) and is the one import for every notebook: it re-exports chapters
-2-4's ``experiment_config`` (``experiment_profiles``) and chapter 5's ``prompt_loss_config``
-(``ablation_profiles``).
+"take the profile's value". Validation happens here, before any expensive work.
 """
 
 from __future__ import annotations
@@ -40,8 +37,8 @@ PROFILE_VALUES: dict[str, dict[str, Any]] = {
         max_args=4,
     ),
     # the default: the whole book on a 2-core CPU. Short, shallow expressions: every extra token
-    # of source or explanation costs CPU time in every run. Issue #13: 500 validation rows choose
-    # the learning rates (make calibrate), 1000 test rows per split narrow the intervals.
+    # of source or explanation costs CPU time in every run. 500 validation rows are enough to
+    # choose the learning rates (make calibrate); 1000 test rows per split narrow the intervals.
     "quick": dict(
         modulus=10,
         tasks=list(TASKS),

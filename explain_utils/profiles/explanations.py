@@ -38,6 +38,7 @@ from explain_utils.profiles.checks import (
     profile_values,
 )
 from explain_utils.tasks.formats import base_level
+from explain_utils.tasks.splits import read_data_card
 
 LEARNING_RATE_COLUMNS: tuple[str, ...] = (
     "profile",
@@ -74,7 +75,7 @@ PROFILE_VALUES: dict[str, dict[str, Any]] = {
         plateau_fraction=0.9,
         workers=None,
     ),
-    # issue #13: 4000 steps with a linear decay after 5 % warmup, so every level has trained to
+    # 4000 steps with a linear decay after 5 % warmup, so every level has trained to
     # its plateau; each cell's learning rate is the best of ``learning_rates`` on the validation
     # split (make calibrate), ``learning_rate`` is only the fallback for a cell not calibrated
     "quick": dict(
@@ -94,7 +95,7 @@ PROFILE_VALUES: dict[str, dict[str, Any]] = {
         train_sizes=[2000, 10_000],
         data_efficiency_model=None,
         data_efficiency_levels=["none", "long"],
-        # issue #17: chapter 4's formats, the best chosen on validation_long
+        # chapter 4's formats, the best chosen on validation_long (never on test_long)
         # at the largest model (None), beside long: a seed-0 check at t5-50k (test 91-92 %) moved
         # no format above long on test_long (13-21 % vs 24 %); at t5-250k long_rewrite did (31 %)
         formats=["long_rewrite", "fixed_width", "index_hint"],
@@ -165,6 +166,11 @@ class ExperimentConfig:
     calibrated: dict[tuple[str, str, str], float] = field(
         default_factory=dict, repr=False, metadata={"profile_value": False}
     )
+
+    @property
+    def chance(self) -> float:
+        """Uniform guessing's accuracy on the ListOps data: 1 / modulus (from the data card)."""
+        return 1 / read_data_card(self.data_dir / "listops")["modulus"]
 
 
 def experiment_config(

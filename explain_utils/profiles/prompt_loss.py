@@ -1,4 +1,4 @@
-"""Chapter 5's parameters, the prompt-loss ablation (``prompt_loss``): pre-training, the choice of
+"""Chapter 5's parameters, the prompt-loss study (``studies.prompt_loss``): pre-training, the choice of
 the fine-tuning rate and steps on validation, the PLW sweeps along R_g, IM vs IT; validated."""
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Both fine-tune *pretrained* models, and both explain their effect as regularisat
 the model already knows. So the ablation has three stages:
 
 1. **pre-training** — one decoder-only model learns language modelling of a corpus of ListOps
-   documents (``prompt_loss_data``: other expressions, worked step by step in prose);
+   documents (``tasks.prompt_loss_data``: other expressions, worked step by step in prose);
 2. **the fine-tuning rate and steps**, chosen per data type on the validation split for
    completion-only training (PLW = 0, first seed): one run per learning rate with a constant rate,
    so the run's first S steps *are* the run of S steps, and the best (rate, step) of its curve wins;

@@ -276,7 +276,7 @@ REGISTRY: dict[str, Format] = {
         base="medium",
     ),
 }
-assert tuple(REGISTRY) == (*LEVELS, *FORMATS), "REGISTRY and vocabulary.FORMATS disagree"
+assert tuple(REGISTRY) == (*LEVELS, *FORMATS), "REGISTRY and common.names.FORMATS disagree"
 
 
 def format_examples(source: str, names: Sequence[str], modulus: int = 10) -> list[dict[str, str]]:

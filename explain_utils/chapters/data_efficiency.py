@@ -1,0 +1,167 @@
+"""Chapter 3 (data efficiency): its config from the notebook's parameters (chapter 2's), the
+figure by training-set size, and the sentences it glues, each chosen from this run's numbers and
+C4's verdict: the lead of explanations per size, answer-only training against the one-line rule,
+and what an explained example costs in target tokens and compute."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from explain_utils.analysis.baselines import BASELINE_LABELS
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.analysis.tables import level_pivot
+from explain_utils.chapters.prose import by_verdict, claim_values, listed, trend
+from explain_utils.claims.claim import Claim
+from explain_utils.claims.listops import MIN_GAIN, PAPER_TRAIN_SIZE
+from explain_utils.common.names import LEVELS
+from explain_utils.plots.accuracy import plot_accuracy_vs
+from explain_utils.profiles.checks import from_notebook
+from explain_utils.profiles.explanations import ExperimentConfig, experiment_config
+from explain_utils.tasks.splits import read_data_card
+
+RULE = BASELINE_LABELS["root_op_flat"]  # chapter 2's one-line rule
+
+C4_PHRASES = {
+    HOLDS: f"explanations win by the claimed {100 * MIN_GAIN:.0f} points or more",
+    MEAN_ONLY: f"explanations win by {100 * MIN_GAIN:.0f} points or more by the mean only",
+    DOES_NOT_HOLD: f"explanations do not win by the claimed {100 * MIN_GAIN:.0f} points",
+    REVERSED: "answer-only training wins",
+}
+
+
+def configure(namespace: Mapping[str, Any]) -> ExperimentConfig:
+    """The validated config of chapters 2-4 from the notebook's parameters (its ``globals()``)."""
+    return from_notebook(experiment_config, namespace)
+
+
+def plot_by_size(
+    by_size: pd.DataFrame, config: ExperimentConfig, chance: float, lines: Mapping[str, float]
+) -> plt.Figure:
+    """Test accuracy against the number of training examples, per level, with the baselines."""
+    return plot_accuracy_vs(
+        by_size,
+        "train_size",
+        "training examples (log scale)",
+        f"Test accuracy by training-set size, {config.data_efficiency_model}",
+        chance,
+        baselines=lines,
+    )
+
+
+def lead_by_size(by_size: pd.DataFrame) -> pd.Series:
+    """The best explained level's test accuracy − none's (points) per training-set size."""
+    table = level_pivot(by_size, ["train_size"])
+    return table.drop(columns="none").max(axis=1) - table["none"]
+
+
+def c4_values(
+    c4_rows: Sequence[Claim], by_size: pd.DataFrame, lines: Mapping[str, float]
+) -> dict[str, str]:
+    """C4 at its size (the paper's 2 000 examples if trained, else the smallest), the lead of
+    explanations at every size, and answer-only training against the one-line rule."""
+    c4 = next(c for c in c4_rows if c.claim == "C4")
+    gains = lead_by_size(by_size)
+    size = PAPER_TRAIN_SIZE if PAPER_TRAIN_SIZE in gains.index else int(gains.index.min())
+    where = (
+        f"At the paper's comparison point, {size:,} examples"
+        if size == PAPER_TRAIN_SIZE
+        else f"At {size:,} examples, the smallest of the sweep (the paper compared at "
+        f"{PAPER_TRAIN_SIZE:,})"
+    )
+    unsettled = f"this run does not settle whether explanations win by {100 * MIN_GAIN:.0f} points"
+    return {
+        **claim_values(c4),
+        "c4_size": f"{size:,}",
+        "gains": ", ".join(f"{n:,} examples {g:+.1f}" for n, g in gains.items()),
+        "c4_headline": f"{where}, {by_verdict(c4, C4_PHRASES, unsettled)}.",
+        "answer_only": answer_only_text(by_size, lines),
+    }
+
+
+def answer_only_text(by_size: pd.DataFrame, lines: Mapping[str, float]) -> str:
+    """Whether answer-only accuracy grows with the data and whether its 95 % interval clears the
+    one-line rule at any size (``by_size``: ``tables.accuracy_table`` by train size and level)."""
+    none = by_size[by_size["level"] == "none"].sort_values("train_size")
+    if none.empty or RULE not in lines:
+        return "Answer-only training was not compared with the one-line rule in this run."
+    rule = lines[RULE]
+    direction = trend(none["mean"].tolist())
+    grows = {
+        "grows": "improves with more data",
+        "shrinks": "gets worse with more data",
+        "is measured at one size only": "was trained at one size",
+    }.get(direction, f"{direction} with more data")
+    clear = none[none["ci_low"] > rule]["train_size"].tolist()
+    if not clear:
+        verdict, joint = "is never clearly above the one-line rule of chapter 2", "but"
+        where = "at any size of the sweep"
+    elif len(clear) == len(none):
+        verdict, joint, where = (
+            "is clearly above the one-line rule of chapter 2",
+            "and",
+            "at every size",
+        )
+    else:
+        verdict, joint = "is clearly above the one-line rule of chapter 2", "and"
+        where = "only at " + listed([f"{n:,}" for n in clear]) + " examples"
+    joint = joint if direction == "grows" else "and"
+    accuracies = " → ".join(f"{100 * m:.1f} %" for m in none["mean"])
+    return (
+        f"Answer-only training {grows} ({accuracies}) {joint} {verdict} (root operator over all "
+        f"the numbers, {100 * rule:.1f} %) {where}."
+    )
+
+
+def token_values(config: ExperimentConfig, by_size: pd.DataFrame) -> dict[str, str]:
+    """Target tokens per example (data card, train split), the epochs at the smallest size, the
+    answer-only examples that hold as many target tokens as the smallest explained set, and what
+    an explained example is worth against what it carries."""
+    card = read_data_card(config.data_dir / "listops")["splits"]["train"]["token_length"]
+    long_tokens, none_tokens = card["target_long"]["mean"], card["target_none"]["mean"]
+    smallest = min(config.train_sizes)
+    return {
+        "epochs": f"{config.steps * config.batch_size / smallest:.0f}",
+        "long_tokens": f"{long_tokens:.0f}",
+        "none_tokens": f"{none_tokens:.0f}",
+        "equivalent_none": f"{smallest * long_tokens / none_tokens:,.0f}",
+        "per_example": per_example_text(lead_by_size(by_size), long_tokens > none_tokens),
+    }
+
+
+def per_example_text(gains: pd.Series, longer: bool) -> str:
+    """Whether an explained example beats an answer-only one at each size (``lead_by_size``), and
+    whether it carries more target tokens (``longer``)."""
+    cost = (
+        "more supervision and costs proportionally more compute per step"
+        if longer
+        else "no more supervision than an answer"
+    )
+    worth = "an explained example is worth"
+    if (gains > 0).all():
+        joint = "but it also carries" if longer else "and it carries"
+        return f"{worth} more than one answer at every size of the sweep, {joint} {cost}"
+    if (gains <= 0).all():
+        return (
+            f"{worth} no more than one answer at any size of the sweep, although it carries {cost}"
+        )
+    ahead = listed([f"{n:,}" for n in gains[gains > 0].index])
+    return f"{worth} more than one answer only at {ahead} examples, and it carries {cost}"
+
+
+def compute_values(curves: pd.DataFrame) -> dict[str, str]:
+    """Target tokens processed by the end of training, each explained level against none
+    (``curves``: ``tables.curve_table`` against ``target_tokens_seen``)."""
+    seen = curves.groupby("level")["target_tokens_seen"].max()
+    explained = [lv for lv in LEVELS[1:] if lv in seen.index]
+    if "none" not in seen.index or not seen["none"] or not explained:
+        return {"compute_ratio": "this run has no explained and answer-only runs to compare"}
+    ratios = [f"the {lv} runs {seen[lv] / seen['none']:.1f} times" for lv in explained]
+    ratios[0] = ratios[0].replace(" runs ", " runs processed ", 1)
+    return {
+        "compute_ratio": f"in the same number of steps {listed(ratios)} the target tokens of "
+        "the answer-only runs"
+    }

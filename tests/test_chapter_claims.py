@@ -1,0 +1,54 @@
+"""The claims page's module: the verdict sentence counts the table's verdicts, for every verdict."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.chapters import claims
+from explain_utils.claims.claim import NOT_MEASURED
+
+
+def _table(*rows: tuple[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["claim", "verdict"])
+
+
+def test_configure_checks_the_profile_and_points_at_the_claims_folder(tmp_path):
+    assert (
+        claims.configure({"profile": "smoke", "results_dir": str(tmp_path)}) == tmp_path / "claims"
+    )
+    with pytest.raises(ValueError, match="profile must be one of"):
+        claims.configure({"profile": "fast", "results_dir": str(tmp_path)})
+
+
+def test_verdict_summary_counts_and_names_every_verdict_in_order():
+    table = _table(
+        ("C1", HOLDS),
+        ("C2", REVERSED),
+        ("C3", HOLDS),
+        ("C4", MEAN_ONLY),
+        ("C4 (500 ex.)", HOLDS),
+        ("C5", DOES_NOT_HOLD),
+        ("C6", NOT_MEASURED),
+    )
+    assert claims.summary_values(table) == {
+        "verdict_summary": "Of the 6 claims checked in this run, 2 hold (C1, C3), 1 holds by the "
+        "mean only (C4), 1 does not hold (C5), 1 is reversed (C2) and 1 was not measured (C6)."
+    }
+
+
+def test_verdict_summary_reads_right_for_one_verdict_one_claim_none_and_a_new_verdict():
+    assert claims.verdict_summary(_table(("C1", DOES_NOT_HOLD), ("C2", DOES_NOT_HOLD))) == (
+        "All 2 claims checked in this run do not hold (C1, C2)."
+    )
+    assert claims.verdict_summary(_table(("C7", REVERSED))) == (
+        "The one claim checked in this run, C7, is reversed."
+    )
+    assert claims.verdict_summary(_table()) == "No claim was checked in this run."
+    new = claims.verdict_summary(
+        _table(("C1", "inconclusive"), ("C2", "inconclusive"), ("C3", HOLDS))
+    )
+    assert (
+        new == "Of the 3 claims checked in this run, 1 holds (C3) and 2 are inconclusive (C1, C2)."
+    )

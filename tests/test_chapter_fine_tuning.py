@@ -1,0 +1,290 @@
+"""Chapter 2's sentences, chosen from small hand-made tables and claim rows for every verdict, and
+(slow) the smoke-run book's headlines against the verdicts it wrote."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED, VERDICTS
+from explain_utils.chapters import fine_tuning as chapter
+from explain_utils.chapters.prose import by_verdict, listed, params_text, trend
+from explain_utils.claims.claim import NOT_MEASURED, Claim
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = REPO / "notebooks" / "02_fine_tuning.ipynb"
+UNKNOWN = "inconclusive"  # a verdict the chapter has no phrase for
+ALL_VERDICTS = [*VERDICTS, NOT_MEASURED, UNKNOWN]
+RULE = 0.494
+
+
+def claim(cid: str, verdict: str, diff: float = 0.0) -> Claim:
+    return Claim(cid, "statement", "paper", f"{cid} measured", verdict == HOLDS, verdict, diff)
+
+
+def gain_rows(diffs: dict[str, list[float]], ci_low: dict[str, list[float]] | None = None):
+    """A ``tables.gain_table``: ``diffs`` per contrast (fractions) at sizes smallest first."""
+    sizes = [("t5-50k", 46_400), ("t5-100k", 93_056), ("t5-250k", 234_752)]
+    rows = []
+    for contrast, values in diffs.items():
+        lows = (ci_low or {}).get(contrast, [d - 0.02 for d in values])
+        for (model, params), diff, low in zip(sizes, values, lows, strict=False):
+            rows.append(
+                {"model": model, "params": params, "contrast": contrast, "diff": diff}
+                | {"ci_low": low, "ci_high": diff + 0.02, "n_seeds": 3, "n_rows": 1000}
+            )
+    return pd.DataFrame(rows)
+
+
+QUICK_GAINS = {
+    "short − none": [0.067, 0.098, 0.058],
+    "medium − none": [0.400, 0.409, 0.326],
+    "long − none": [0.408, 0.464, 0.481],
+    "long − short": [0.341, 0.366, 0.423],
+}
+
+
+def test_prose_helpers():
+    assert trend([1, 2, 3]) == "grows" and trend([3, 2, 1]) == "shrinks"
+    assert trend([1, 3, 2]) == "is not monotone" and trend([0, 0]) == "does not change"
+    assert trend([0, 0, 1]) == "does not shrink" and trend([1]) == "is measured at one size only"
+    assert listed(["a"]) == "a" and listed(["a", "b", "c"]) == "a, b and c"
+    assert [params_text(n) for n in (46_400, 60e6, 2.85e9)] == ["46 k", "60 M", "2.9 B"]
+    phrases = {HOLDS: "it works"}
+    assert by_verdict(claim("C9", HOLDS), phrases, "unsettled") == "it works (C9: holds)"
+    assert by_verdict(claim("C9", UNKNOWN), phrases, "unsettled") == "unsettled (C9: inconclusive)"
+
+
+def test_configure_takes_the_notebooks_parameters(tmp_path):
+    (tmp_path / "data" / "listops").mkdir(parents=True)
+    (tmp_path / "data" / "listops" / "train.parquet").touch()
+    cell = next(c for c in nbformat.read(NOTEBOOK, 4).cells if "parameters" in c.metadata.tags)
+    namespace: dict = {}
+    exec(cell.source, namespace)  # the notebook's own names and defaults
+    paths = {k: str(tmp_path / k.removesuffix("_dir")) for k in ("data_dir", "runs_dir")}
+    namespace |= paths | {"results_dir": str(tmp_path / "results"), "profile": "smoke"}
+    config = chapter.configure(namespace | {"steps": 7, "unrelated": 1})
+    assert config.steps == 7 and config.models == ("t5-50k", "t5-100k")
+    with pytest.raises(ValueError, match="steps"):
+        chapter.configure(namespace | {"steps": 0})
+
+
+@pytest.mark.parametrize("verdict", ALL_VERDICTS)
+def test_c1_and_c2_headlines_follow_their_verdicts(verdict):
+    values = chapter.gain_values(gain_rows(QUICK_GAINS), claim("C1", verdict), claim("C2", verdict))
+    c1, c2 = values["c1_headline"], values["c2_headline"]
+    assert c1.endswith(f"(C1: {verdict}).") and c2.endswith(f"(C2: {verdict}).")
+    assert values["c1_holds"] == values["c2_holds"] == verdict
+    expected_c1 = chapter.C1_PHRASES.get(verdict, "this run does not settle")
+    assert expected_c1 in c1
+    assert chapter.C2_PHRASES.get(verdict, "This run does not settle") in c2
+    if verdict == HOLDS:
+        assert "not clearly" not in c2 and "does not shrink" not in c2
+    if verdict == REVERSED:
+        assert "larger at the largest size" in c2
+
+
+def test_c1_headline_says_which_levels_help_at_every_size():
+    everywhere = chapter.c1_headline(gain_rows(QUICK_GAINS), claim("C1", HOLDS))
+    assert everywhere.startswith("Every explanation level helps at every size, medium and long by")
+    short_fails = gain_rows(QUICK_GAINS, ci_low={"short − none": [0.01, -0.01, 0.02]})
+    partly = chapter.c1_headline(short_fails, claim("C1", HOLDS))
+    assert partly.startswith("medium and long help at every size, short not at every size")
+    nothing = {c: [0.0, 0.0, 0.0] for c in QUICK_GAINS}
+    assert chapter.c1_headline(gain_rows(nothing), claim("C1", DOES_NOT_HOLD)).startswith(
+        "No explanation level helps at every size;"
+    )
+
+
+def test_gains_by_size_read_the_direction_of_each_gain():
+    values = chapter.gain_values(gain_rows(QUICK_GAINS), claim("C1", HOLDS), claim("C2", REVERSED))
+    assert "long − none grows: +40.8 → +46.4 → +48.1 points" in values["gains_by_size"]
+    assert "short − none is not monotone" in values["gains_by_size"]
+    assert values["c2_trend"].endswith("long over short grows with size")
+    assert "a larger model executes a long written-out explanation better" in values["size_reading"]
+    assert values["size_scope"].startswith("All three sizes are far below")
+    assert "not reached here" in values["size_scope"]
+    shrinking = {c: list(reversed(d)) for c, d in QUICK_GAINS.items()}
+    values = chapter.gain_values(gain_rows(shrinking), claim("C1", HOLDS), claim("C2", HOLDS))
+    assert (
+        values["c2_trend"].endswith("shrinks with size")
+        and "paper's pattern." in values["size_reading"]
+    )
+    assert "already shows" in values["size_scope"]
+
+
+def test_answer_only_against_the_rule():
+    lines = {chapter.RULE: RULE}
+    near = pd.DataFrame({"none": [52.9, 51.2, 51.2], "long": [93.7, 97.0, 99.3]})
+    values = chapter.accuracy_values(near, lines, 4000)
+    assert values["none_range"] == "51.2–52.9 %" and values["none_over_rule"] == "+1.8"
+    assert "just above the one-line rule" in values["answer_only"]
+    assert "4,000 steps, it is little more than that rule" in values["answer_only"]
+    assert values["long_reach"].endswith("reach 93.7–99.3 %.")
+    above = chapter.accuracy_values(near.assign(none=[70.0, 75.0, 80.0]), lines, 4000)
+    assert "more than 5 points above" in above["answer_only"]
+    assert "learns more than that rule" in above["answer_only"]
+    below = chapter.accuracy_values(pd.DataFrame({"none": [0.0, 0.0]}), lines, 10)
+    assert "does not even reach that rule" in below["answer_only"]
+    assert below["long_reach"] == "This run trained no long level."
+
+
+def curve_rows(last_two: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    """A ``tables.curve_table`` of the largest model: each level's last two points."""
+    return pd.DataFrame(
+        [
+            {"model": "t5-250k", "params": 234_752, "level": lv, "step": step, "mean": value}
+            for lv, points in last_two.items()
+            for step, value in zip((3500, 4000), points, strict=True)
+        ]
+    )
+
+
+def test_plateaus_and_the_gains_that_fall_at_the_largest_size():
+    curves = curve_rows({"none": (0.52, 0.52), "medium": (0.80, 0.85), "long": (0.97, 0.97)})
+    values = chapter.plateau_values(curves, gain_rows(QUICK_GAINS))
+    assert values["still_rising"] == "t5-250k medium"
+    assert "over the last 500 steps: t5-250k medium." in values["plateau_text"]
+    exceptions = values["gain_exceptions"]
+    assert exceptions.startswith("The gains of short and medium over none fall at the largest")
+    assert "t5-250k medium was still rising" in exceptions and "a lower bound" in exceptions
+    flat = chapter.plateau_values(curve_rows({"none": (0.5, 0.5)}), gain_rows(QUICK_GAINS))
+    assert flat["still_rising"] == "none" and "every cell had flattened" in flat["plateau_text"]
+    assert flat["gain_exceptions"].endswith("those cells had flattened.")
+    growing = {c: [0.1, 0.2, 0.3] for c in QUICK_GAINS}
+    assert "No level's gain" in chapter.gain_exceptions(gain_rows(growing), [])
+
+
+def plateau_rows(steps: dict[str, int], final: dict[str, float]) -> pd.DataFrame:
+    """A ``tables.steps_to_plateau`` of the smallest model, two seeds alike."""
+    return pd.DataFrame(
+        [
+            {"model": "t5-50k", "params": 46_400, "level": lv, "seed": seed}
+            | {"plateau": final[lv], "steps_to_plateau": steps[lv]}
+            for lv in steps
+            for seed in (0, 1)
+        ]
+    )
+
+
+@pytest.mark.parametrize("verdict", ALL_VERDICTS)
+def test_c6_headline_follows_the_verdict_and_the_steps(verdict):
+    later = plateau_rows(
+        {"none": 2667, "short": 3167, "long": 3167}, {"none": 0.6, "short": 0.65, "long": 0.95}
+    )
+    values = chapter.convergence_values(claim("C6", verdict), later)
+    assert values["c6_headline"].startswith("At the smallest size, explained levels take longer")
+    assert chapter.C6_PHRASES.get(verdict, "this run does not settle") in values["c6_headline"]
+    assert values["c6_headline"].endswith(f"(C6: {verdict}).")
+    assert values["c6_detail"].startswith("They climb further than none")
+    sooner = plateau_rows({"none": 3000, "long": 1000}, {"none": 0.6, "long": 0.5})
+    values = chapter.convergence_values(claim("C6", verdict), sooner)
+    assert "reach their own plateau sooner than none" in values["c6_headline"]
+    assert values["c6_detail"].startswith("They end lower than none")
+
+
+def test_the_lead_by_depth():
+    by_depth = pd.DataFrame(
+        [
+            {"model": "t5-250k", "level": lv, "depth": depth, "mean": mean}
+            for lv, means in {"none": (0.6, 0.4), "long": (0.9, 0.9)}.items()
+            for depth, mean in zip(("1", "2"), means, strict=True)
+        ]
+    )
+    config = type("Config", (), {"models": ("t5-50k", "t5-250k"), "levels": ("none", "long")})
+    values = chapter.depth_values(by_depth, config)
+    assert values["depth_leads"] == "depth 1: +30.0 points, depth 2: +50.0 points"
+    assert "grows with depth and is largest in the most nested" in values["depth_text"]
+    flipped = by_depth.assign(depth=by_depth["depth"].map({"1": "2", "2": "1"}))
+    flipped = flipped.sort_values("depth", kind="stable")
+    assert "shrinks with depth" in chapter.depth_values(flipped, config)["depth_text"]
+
+
+@pytest.mark.parametrize("verdict", ALL_VERDICTS)
+@pytest.mark.parametrize("diff", [-60.0, 29.7])  # C3's diff: best − 70 %, in points
+def test_c3_headline_follows_the_verdict(verdict, diff):
+    smallest = pd.DataFrame(
+        {"model": "t5-50k", "params": 46_400, "level": ["none", "long"], "mean": [0.111, 0.997]}
+    )
+    frame = pd.DataFrame(  # final test accuracy of each seed, for c3_seeds
+        {"stage": "final", "split": "test", "task": "modular_sum", "metric": "accuracy"}
+        | {"depth": "all", "length_bucket": "all", "model": "t5-50k", "params": 46_400}
+        | {"level": ["long", "long"], "seed": [0, 1], "value": [0.995, 0.999]}
+    )
+    lines = {chapter.RULE: 1.0}
+    values = chapter.modsum_values(claim("C3", verdict, diff), frame, smallest, lines, 0.1)
+    headline = values["c3_headline"]
+    assert headline.endswith(f"(C3: {verdict}).")
+    if verdict == DOES_NOT_HOLD:
+        assert ("No explanation level learns" in headline) == (diff < 0)
+    elif verdict in chapter.C3_PHRASES:
+        assert headline.startswith(chapter.C3_PHRASES[verdict])
+    else:
+        assert headline.startswith("This run does not settle")
+    assert values["c3_seeds"] == "99.5 %, 99.9 %"
+    detail = values["c3_detail"]
+    assert detail.startswith("On test, long ends at 99.7 %; answer-only training ends at 11.1 %")
+    assert "within the claim's ±5 points of chance" in detail
+    assert "far below the one-line rule" in detail
+
+
+def test_mean_only_is_not_holds():
+    assert chapter.C1_PHRASES[MEAN_ONLY] != chapter.C1_PHRASES[HOLDS]
+    assert "by the mean only" in chapter.C6_PHRASES[MEAN_ONLY]
+
+
+def glued(notebook: Path) -> dict[str, str]:
+    """The values an executed notebook glued: display_data outputs named under "scrapbook"."""
+    values = {}
+    for cell in nbformat.read(notebook, 4).cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name and output.get("output_type") == "display_data":
+                text = output["data"]["application/papermill.record/text/plain"]
+                values[name] = ast.literal_eval(text)
+    return values
+
+
+def test_the_what_we_found_headlines_are_glued():
+    """Each bold headline of "What we found" is one glued sentence, never typed."""
+    cells = nbformat.read(NOTEBOOK, 4).cells
+    found = next(c.source for c in cells if "## What we found" in c.source)
+    found = found[found.index("## What we found") : found.index("## Exercises")]
+    headlines = re.findall(r"^- \*\*(.+?)\*\*", found, flags=re.MULTILINE)
+    assert headlines and all(h.startswith("{glue:text}`") or h == "Plateaus." for h in headlines)
+
+
+def expected_phrase(cid: str, verdict: str, diff: float) -> str:
+    """The phrase chapter 2 must choose for a claim's verdict (and, for C3, its diff)."""
+    if cid == "C3" and verdict == DOES_NOT_HOLD:
+        return "No explanation level learns" if diff < 0 else "answer-only training does not stay"
+    phrases = {"C1": chapter.C1_PHRASES, "C2": chapter.C2_PHRASES, "C3": chapter.C3_PHRASES}
+    return {**phrases, "C6": chapter.C6_PHRASES}[cid].get(verdict, "does not settle")
+
+
+@pytest.mark.slow
+def test_smoke_book_headlines_agree_with_its_claims(smoke_book):
+    """The smoke run's rendered headlines say what its own claim file says."""
+    notebook = smoke_book / "notebooks" / "02_fine_tuning.ipynb"
+    values = glued(notebook)
+    # smoke_book passes no results_dir: the notebook's "../results" is the book copy's results/
+    claims = pd.read_csv(smoke_book / "results" / "claims" / "02_fine_tuning.csv")
+    claims = claims.set_index("claim")
+    assert sorted(claims.index) == ["C1", "C2", "C3", "C6"]
+    for cid, row in claims.iterrows():
+        key = cid.lower()
+        assert values[f"{key}_holds"] == row["verdict"], cid
+        assert values[f"{key}_ours"] == row["ours"], cid
+        headline = values[f"{key}_headline"]
+        assert headline.endswith(f"({cid}: {row['verdict']})."), (cid, headline)
+        assert expected_phrase(cid, row["verdict"], row["diff"]) in headline, (cid, headline)
+    markdown = "".join(
+        c.source for c in nbformat.read(notebook, 4).cells if c.cell_type == "markdown"
+    )
+    for cid in claims.index:
+        assert f"**{{glue:text}}`{cid.lower()}_headline`**" in markdown

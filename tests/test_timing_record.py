@@ -1,0 +1,131 @@
+"""The timing record: parsed from run_book's log, written atomically, shown by the book, read by make."""
+
+import csv
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location(
+    "timing_record", REPO / "scripts" / "timing_record.py"
+)
+timing = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(timing)
+
+LOG = """\
+test -x .venv/bin/python || python3.11 -m venv .venv
+[run_book] notebooks/01_data_generation.ipynb (profile quick) ...
+[IPKernelApp] WARNING | Kernel is running over TCP without encryption.
+[run_book] 01_data_generation.ipynb done in 13 s
+[run_book] notebooks/02_fine_tuning.ipynb (profile quick) ...
+[run_book] 02_fine_tuning.ipynb done in 2016 s
+[run_book] 2 notebook(s) in 33.8 min
+"""
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_parse_reads_every_notebook_and_the_final_took_line():
+    notebooks, took = timing.parse_log(LOG + "rc=0 took=2100\n")
+    assert notebooks == [("01_data_generation.ipynb", 13), ("02_fine_tuning.ipynb", 2016)]
+    assert took == 2100
+    assert timing.parse_log(LOG)[1] is None  # still running, or timed by the caller
+
+
+@pytest.mark.parametrize(
+    "log, error",
+    [
+        (LOG + "rc=2 took=50\n", "failed"),
+        ("nothing from run_book\n", "no '\\[run_book\\]"),
+        (LOG + "[run_book] 02_fine_tuning.ipynb done in 5 s\n", "twice"),
+        (LOG.replace("2 notebook(s)", "3 notebook(s)"), "counted 3"),
+    ],
+)
+def test_parse_refuses_a_log_it_cannot_vouch_for(log, error):
+    with pytest.raises(ValueError, match=error):
+        timing.parse_log(log)
+
+
+def test_duration_reads_like_the_book():
+    assert [timing.duration(s) for s in (7, 60, 2016, 5467)] == [
+        "7 s",
+        "1 min 00 s",
+        "33 min 36 s",
+        "91 min 07 s",
+    ]
+
+
+def test_record_writes_both_files_and_make_book_estimates_from_them(tmp_path):
+    log = tmp_path / "book.log"
+    log.write_text(LOG)
+    steps, run = timing.record(
+        log, "abc1234", tmp_path, "make book", "quick", seconds=2200, rerun_seconds=75
+    )
+    assert [(r["step"], r["seconds"], r["time"]) for r in _rows(steps)] == [
+        ("01_data_generation.ipynb", "13", "13 s"),
+        ("02_fine_tuning.ipynb", "2016", "33 min 36 s"),
+        (timing.EVERY_NOTEBOOK, "2029", "33 min 49 s"),
+        (timing.IN_ALL, "2200", "36 min 40 s"),
+        (timing.RERUN, "75", "1 min 15 s"),
+    ]
+    fields = {r["field"]: r["value"] for r in _rows(run)}
+    assert fields["commit"] == "abc1234" and fields["profile"] == "quick"
+    assert int(fields["CPUs (nproc)"]) >= 1 and fields["CPU model"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", fields["date"])
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+    line = timing.estimate("quick", tmp_path)
+    assert "36 min 40 s" in line and "abc1234" in line and "book/reproducing.md" in line
+    assert "no timed run" in timing.estimate("smoke", tmp_path)
+
+
+def test_a_log_without_its_end_keeps_the_old_record(tmp_path):
+    (tmp_path / timing.STEPS).write_text("step,seconds,time\nin all,60,1 min 00 s\n")
+    log = tmp_path / "running.log"
+    log.write_text(LOG)
+    assert timing.main(["record", str(log), "--commit", "x", "--out-dir", str(tmp_path)]) == 1
+    assert _rows(tmp_path / timing.STEPS) == [
+        {"step": "in all", "seconds": "60", "time": "1 min 00 s"}
+    ]
+
+
+def test_estimate_without_a_record_says_so(tmp_path):
+    assert "no timing record" in timing.estimate("quick", tmp_path / "missing")
+
+
+def test_another_profile_keeps_its_record_apart():
+    assert timing.record_dir("quick") == REPO / "results" / "timing"
+    assert timing.record_dir("smoke") == REPO / "results" / "timing" / "smoke"
+
+
+def test_make_book_prints_the_estimate_before_anything_else():
+    dry = subprocess.run(
+        ["make", "-n", "book", f"PYTHON={sys.executable}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "scripts/timing_record.py estimate" in dry.stdout.splitlines()[0]
+
+
+def test_time_book_saves_the_record_in_the_checkout_it_started_from():
+    script = (REPO / "scripts" / "time_book.sh").read_text()
+    assert '"$here/scripts/timing_record.py" record' in script
+    assert "--seconds" in script and "--rerun-seconds" in script
+
+
+def test_the_reproducing_page_shows_the_committed_record():
+    page = (REPO / "book" / "reproducing.md").read_text()
+    shown = re.findall(r"^:file: \.\./(\S+)$", page, re.M)
+    assert shown == ["results/timing/make_book_run.csv", "results/timing/make_book.csv"]
+    for path in shown:
+        assert (REPO / path).is_file(), f"{path}: run `make time-book` to write the record"
+    steps = [r["step"] for r in _rows(REPO / "results" / "timing" / timing.STEPS)]
+    assert any(s.endswith(".ipynb") for s in steps) and timing.IN_ALL in steps
