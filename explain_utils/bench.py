@@ -37,8 +37,9 @@ from explain_utils.engine.batching import Encoded, encode, padding_fraction
 from explain_utils.engine.evaluation import decode_budget, decode_ratio, generate
 from explain_utils.engine.models import build_model, resolve_model
 from explain_utils.engine.tokenization import tokenizer_for_dataset
+from explain_utils.engine.train_config import TrainConfig
 from explain_utils.engine.trainer import source_length_batches
-from explain_utils.engine.training import TrainConfig, train
+from explain_utils.engine.training import train
 from explain_utils.profiles.data import data_config
 from explain_utils.tasks.splits import build_task_dataset, load_splits
 

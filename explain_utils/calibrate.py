@@ -34,7 +34,7 @@ from explain_utils.common.names import (
 )
 from explain_utils.engine.grid import run_grid
 from explain_utils.engine.run_store import RunResult
-from explain_utils.engine.training import TrainConfig
+from explain_utils.engine.train_config import TrainConfig
 from explain_utils.profiles.explanations import (
     LEARNING_RATE_COLUMNS,
     ExperimentConfig,

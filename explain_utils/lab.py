@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import papermill
 import yaml
 
 from explain_utils.common.names import CALIBRATION_DIR
@@ -75,6 +76,7 @@ def run_lab(
     chapters = sorted(name for name, nb in notebooks.items() if nb.parent.name == "notebooks")
     if notebook not in chapters:
         raise ValueError(f"notebook must be one of {chapters}; got {notebook!r}")
+    check_names(notebooks[notebook], params)
     parameters = lab_parameters(notebook, scratch, params)
     needs_listops = notebook not in (DATA_NOTEBOOK, OWN_DATA_NOTEBOOK)
     if needs_listops and not (scratch / "data" / "listops").is_dir():
@@ -88,6 +90,15 @@ def run_lab(
     seconds = run_notebook(notebooks[notebook], parameters, output)
     print(f"[lab] {notebook} ran in {seconds:.0f} s; the executed notebook is {output}")
     return output
+
+
+def check_names(notebook: Path, params: dict[str, Any]) -> None:
+    """Refuse a ``-p`` name the notebook's parameters cell does not have: papermill would inject
+    it beside the others and the run would silently use the defaults (``-p stpes 300``)."""
+    known = sorted(papermill.inspect_notebook(str(notebook)))
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ValueError(f"-p {unknown[0]}: {notebook.stem} has no such parameter; it has {known}")
 
 
 def _copy_calibration(book_results: Path, scratch_results: Path) -> None:

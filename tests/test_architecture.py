@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import nbformat
 import pytest
 
 import explain_utils
@@ -221,3 +222,53 @@ def test_function_sizes(module):
     too_long = long_functions(_trees()[module], module)
     over = {k: v for k, v in too_long.items() if k not in ALLOWED_LONG}
     assert not over, f"over {MAX_FUNCTION_LINES} lines: {over}; split them by what they do"
+
+
+def _defined(tree: ast.Module) -> set[str]:
+    """The names a module defines at its top level (functions, classes, assignments)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def _sources_using_the_package() -> list[tuple[Path, ast.Module]]:
+    """The package, the tests and the notebooks' code cells, parsed."""
+    repo = ROOT.parent
+    sources = [(p, ast.parse(p.read_text(encoding="utf-8"))) for p in ROOT.rglob("*.py")]
+    sources += [
+        (p, ast.parse(p.read_text(encoding="utf-8"))) for p in (repo / "tests").glob("*.py")
+    ]
+    for path in [*(repo / "notebooks").glob("*.ipynb"), *(repo / "book").glob("*.ipynb")]:
+        cells = nbformat.read(path, as_version=4).cells
+        code = "\n".join(c.source for c in cells if c.cell_type == "code")
+        sources.append((path, ast.parse(code)))
+    return sources
+
+
+def test_names_are_imported_from_where_they_live():
+    """``from explain_utils.x import y``: ``y`` is defined in ``x`` (or is a module of it), so no
+    module passes on a name it only imported, and a reader finds a name where it is written."""
+    trees = _trees()
+    second_hand = []
+    for path, tree in _sources_using_the_package():
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module):
+                continue
+            if not _ours(node.module) or node.module == PACKAGE:
+                continue
+            module = _strip(node.module)
+            for alias in node.names:
+                if alias.name not in _defined(trees[module]) | {
+                    m.split(".")[-1] for m in trees if m.startswith(module + ".")
+                }:
+                    second_hand.append(f"{path.name}: {alias.name} from {module}")
+    assert not second_hand, "import these from the module that defines them:\n" + "\n".join(
+        sorted(set(second_hand))
+    )

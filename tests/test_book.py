@@ -74,3 +74,43 @@ def test_params_file_sections(tmp_path):
 def test_book_builds_with_warnings_as_errors(built_site):
     page = (built_site / "notebooks" / "01_data_generation.html").read_text()
     assert "answer 7" in page  # the four-levels table rendered (all four operators, value 7)
+
+
+def _prose(repo: Path) -> dict[str, str]:
+    """The reader-facing text: markdown cells of the notebooks, the book's pages, the README."""
+    texts = {p.name: p.read_text(encoding="utf-8") for p in (repo / "book").glob("*.md")}
+    texts["README.md"] = (repo / "README.md").read_text(encoding="utf-8")
+    for path in [*(repo / "notebooks").glob("*.ipynb"), *(repo / "book").glob("*.ipynb")]:
+        cells = nbformat.read(path, as_version=4).cells
+        texts[path.name] = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    return texts
+
+
+def test_every_name_of_the_package_the_text_shows_exists(repo):
+    """Code a reader copies from the text imports, and every ``explain_utils.x.y`` it names is
+    there: a renamed module fails here, not in a student's lab."""
+    import importlib
+    import re
+
+    missing = []
+    for name, text in _prose(repo).items():
+        for module, names in re.findall(r"from (explain_utils[\w.]*) import ([\w, ]+)", text):
+            imported = importlib.import_module(module)
+            missing += [
+                f"{name}: {module}.{n}"
+                for n in names.replace(" ", "").split(",")
+                if n and not hasattr(imported, n)
+            ]
+        for dotted in re.findall(r"`(explain_utils(?:\.\w+)+)", text):
+            parts = dotted.split(".")
+            for cut in range(len(parts), 0, -1):
+                try:
+                    found = importlib.import_module(".".join(parts[:cut]))
+                except ModuleNotFoundError:
+                    continue
+                for attribute in parts[cut:]:
+                    found = getattr(found, attribute, None)
+                if found is None:
+                    missing.append(f"{name}: {dotted}")
+                break
+    assert not missing, "the text names what the package does not have:\n" + "\n".join(missing)

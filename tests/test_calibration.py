@@ -8,7 +8,7 @@ import pytest
 import explain_utils.profiles.explanations as profiles
 from explain_utils.calibrate import choose, grid_rows, main, write_table
 from explain_utils.engine.run_store import RunResult
-from explain_utils.engine.training import TrainConfig
+from explain_utils.engine.train_config import TrainConfig
 from explain_utils.profiles.data import data_config
 from explain_utils.profiles.explanations import (
     LEARNING_RATE_COLUMNS,

@@ -19,8 +19,8 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_data_efficien
 LINES = {chapter.RULE: 0.494}
 
 
-def claim(cid: str, verdict: str) -> Claim:
-    return Claim(cid, "statement", "paper", f"{cid} measured", verdict == HOLDS, verdict)
+def claim(cid: str, verdict: str, diff: float = float("nan")) -> Claim:
+    return Claim(cid, "statement", "paper", f"{cid} measured", verdict == HOLDS, verdict, diff)
 
 
 def by_size(accuracy: dict[int, dict[str, float]], half_width: float = 0.03) -> pd.DataFrame:
@@ -40,7 +40,7 @@ QUICK = by_size({2000: {"none": 0.380, "long": 0.900}, 10_000: {"none": 0.512, "
 
 @pytest.mark.parametrize("verdict", [*VERDICTS, NOT_MEASURED, "inconclusive"])
 def test_c4_headline_follows_the_verdict(verdict):
-    rows = [claim("C4", verdict), claim("C4 (10,000 ex.)", HOLDS)]
+    rows = [claim("C4", verdict, 52.0), claim("C4 (10,000 ex.)", HOLDS, 48.07)]
     values = chapter.c4_values(rows, QUICK, LINES)
     headline = values["c4_headline"]
     assert headline.startswith("At the paper's comparison point, 2,000 examples, ")
@@ -54,7 +54,8 @@ def test_c4_headline_follows_the_verdict(verdict):
 
 def test_c4_at_the_smallest_size_when_the_paper_size_is_not_trained():
     small = by_size({100: {"none": 0.01, "long": 0.0}, 300: {"none": 0.0, "long": 0.0}})
-    values = chapter.c4_values([claim("C4", DOES_NOT_HOLD)], small, {chapter.RULE: 0.36})
+    rows = [claim("C4", DOES_NOT_HOLD, -1.0), claim("C4 (300 ex.)", DOES_NOT_HOLD, 0.0)]
+    values = chapter.c4_values(rows, small, {chapter.RULE: 0.36})
     assert values["c4_size"] == "100"
     assert values["c4_headline"].startswith("At 100 examples, the smallest of the sweep")
     assert "do not win by the claimed 15 points" in values["c4_headline"]
@@ -95,7 +96,8 @@ def test_tokens_from_the_data_card(tmp_path):
     config = SimpleNamespace(
         data_dir=tmp_path, train_sizes=(2000, 10_000), steps=4000, batch_size=32
     )
-    values = chapter.token_values(config, QUICK)
+    rows = [claim("C4", HOLDS, 52.0), claim("C4 (10,000 ex.)", HOLDS, 48.07)]
+    values = chapter.token_values(config, QUICK, rows)
     assert values["epochs"] == "64" and values["equivalent_none"] == "35,200"
     assert (values["long_tokens"], values["none_tokens"]) == ("35", "2")
     assert values["per_example"].startswith("an explained example is worth more")

@@ -104,7 +104,8 @@ def test_no_best_format_is_said_to_be_not_measured():
     ("low", "high", "says"),
     [
         (0.00, 0.10, "every level falls below a one-line rule"),
-        (0.20, 0.33, "every level falls to the level of a one-line rule"),
+        (0.27, 0.33, "every level falls to the level of a one-line rule"),
+        (0.20, 0.33, "every level falls to or below the level of a one-line rule"),
         (0.40, 0.60, "every level stays above a one-line rule"),
         (0.20, 0.60, "some levels stay above a one-line rule and others do not"),
     ],
@@ -143,7 +144,7 @@ def test_rule_values_read_the_largest_models_last_level_and_every_cell_of_test_l
     values = chapter.rule_values(config, accuracies, {chapter.RULE: 0.302})
     assert values["rule_long"] == "30.2 %"
     assert values["long_split_range"].endswith("between 25.0 % and 31.0 %")
-    assert "falls to the level of" in values["rule_headline"]
+    assert "falls to or below the level of" in values["rule_headline"]
     assert values["range_summary"].startswith("The largest model (m-large) with long explanations")
     assert "99.0 % on test, 31.0 % on test_long" in values["range_summary"]
 

@@ -2,8 +2,9 @@ import hashlib
 
 import pytest
 
+from explain_utils.common.names import LEVELS
 from explain_utils.profiles.data import data_config
-from explain_utils.tasks.explanations import LEVELS, final_answer
+from explain_utils.tasks.explanations import final_answer
 from explain_utils.tasks.listops import GeneratorConfig, evaluate
 from explain_utils.tasks.splits import (
     SplitSpec,

@@ -8,7 +8,7 @@ import pytest
 
 from explain_utils.common.names import PROFILES
 from explain_utils.engine.grid import run_grid
-from explain_utils.engine.training import TrainConfig
+from explain_utils.engine.train_config import TrainConfig
 from explain_utils.profiles.explanations import experiment_config
 from explain_utils.studies.explanations import data_efficiency_grid, fine_tuning_grid
 from tests.engine_data import small_listops

@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from explain_utils.common.names import LEVELS
 from explain_utils.tasks.explanations import (
-    LEVELS,
     explain,
     explain_expr,
     final_answer,

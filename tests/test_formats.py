@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from explain_utils.common.names import LEVELS
 from explain_utils.tasks import formats
-from explain_utils.tasks.explanations import LEVELS, explain_expr, final_answer, step_results, steps
+from explain_utils.tasks.explanations import explain_expr, final_answer, step_results, steps
 from explain_utils.tasks.listops import (
     OPERATORS,
     Expr,

@@ -74,3 +74,10 @@ def test_the_own_data_lab_needs_no_other_chapter_and_stops_on_a_bad_file(tmp_pat
     with pytest.raises(papermill.PapermillExecutionError, match="line 1, column 'label'"):
         run_lab("06_own_data", {"profile": "smoke", "data_file": "bad.jsonl"}, tmp_path / "b", REPO)
     assert not (tmp_path / "b" / "runs").exists()
+
+
+def test_an_unknown_parameter_name_is_refused_before_any_work(tmp_path, capsys):
+    assert main(["02_fine_tuning", "--scratch", str(tmp_path), "-p", "stpes", "300"]) == 2
+    err = capsys.readouterr().err
+    assert "-p stpes: 02_fine_tuning has no such parameter" in err and "'steps'" in err
+    assert not (tmp_path / "runs").exists()

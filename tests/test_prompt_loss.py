@@ -30,21 +30,24 @@ from explain_utils.engine.losses import completion_loss
 from explain_utils.engine.models import build_model, resolve_model
 from explain_utils.engine.run_store import dataset_fingerprint
 from explain_utils.engine.tokenization import tokenizer_for_dataset
-from explain_utils.engine.training import TrainConfig, train
-from explain_utils.profiles.prompt_loss import prompt_loss_config
+from explain_utils.engine.train_config import TrainConfig
+from explain_utils.engine.training import train
+from explain_utils.profiles.prompt_loss import PAPER_PLW_VALUES, prompt_loss_config
 from explain_utils.studies.prompt_loss import (
-    DATA_TYPES,
     HIGHEST,
     LOWEST,
-    PAPER_PLW_VALUES,
     chosen_settings,
-    completion_ratio,
     fine_tuning_grid,
     pretrain_config,
     selection_grid,
+)
+from explain_utils.tasks.prompt_loss_data import (
+    DATA_TYPES,
+    completion_ratio,
+    corpus_document,
+    demo_rows,
     write_ablation_data,
 )
-from explain_utils.tasks.prompt_loss_data import corpus_document, demo_rows
 from explain_utils.tasks.splits import load_splits
 from tests.engine_data import small_listops
 

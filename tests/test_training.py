@@ -10,7 +10,8 @@ import torch
 
 from explain_utils.engine.evaluation import generate
 from explain_utils.engine.models import load_model
-from explain_utils.engine.training import TrainConfig, train
+from explain_utils.engine.train_config import TrainConfig
+from explain_utils.engine.training import train
 from tests.engine_data import copy_task, small_listops
 
 QUIET = dict(progress=False, eval_splits=("test",))

@@ -346,3 +346,15 @@ def metric_table(
 ) -> pd.DataFrame:
     """Mean and 95 % CI over seeds of a final ``metric`` (e.g. ``step_accuracy``), grouped by ``by``."""
     return summarize(final_metric(frame, metric, split, task), by)
+
+
+# a curve still rising: its mean gained more than this at its last evaluation
+RISING = 0.02
+
+
+def still_rising(curves: pd.DataFrame, by: list[str]) -> list[tuple]:
+    """The groups (values of ``by``) of ``curve_table`` rows whose mean rose by more than
+    ``RISING`` between their last two points: not fully converged, so their final accuracy is a
+    lower bound."""
+    last_two = curves.sort_values("step").groupby(by)["mean"].apply(list)
+    return [key for key, v in last_two.items() if len(v) > 1 and v[-1] - v[-2] > RISING]

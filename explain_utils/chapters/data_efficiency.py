@@ -5,6 +5,7 @@ and what an explained example costs in target tokens and compute."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +14,6 @@ import pandas as pd
 
 from explain_utils.analysis.baselines import BASELINE_LABELS
 from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
-from explain_utils.analysis.tables import level_pivot
 from explain_utils.chapters.prose import by_verdict, claim_values, listed, trend
 from explain_utils.claims.claim import Claim
 from explain_utils.claims.listops import MIN_GAIN, PAPER_TRAIN_SIZE
@@ -52,10 +52,21 @@ def plot_by_size(
     )
 
 
-def lead_by_size(by_size: pd.DataFrame) -> pd.Series:
-    """The best explained level's test accuracy − none's (points) per training-set size."""
-    table = level_pivot(by_size, ["train_size"])
-    return table.drop(columns="none").max(axis=1) - table["none"]
+def lead_by_size(c4_rows: Sequence[Claim], shown_size: int) -> pd.Series:
+    """The best explained level's lead over none on test (points) per training-set size: each C4
+    row's paired difference, its level chosen on validation (``shown_size`` is the size of the
+    row named plain "C4"; the others name theirs, "C4 (10,000 ex.)")."""
+    leads = {}
+    for row in c4_rows:
+        named = re.search(r"\(([\d,]+) ex\.\)", row.claim)
+        leads[int(named.group(1).replace(",", "")) if named else shown_size] = row.diff
+    return pd.Series(leads, dtype=float).sort_index()
+
+
+def shown_size(by_size: pd.DataFrame) -> int:
+    """The size C4 is judged at: the paper's 2 000 examples if trained, else the smallest."""
+    sizes = set(by_size["train_size"])
+    return PAPER_TRAIN_SIZE if PAPER_TRAIN_SIZE in sizes else int(min(sizes))
 
 
 def c4_values(
@@ -64,8 +75,8 @@ def c4_values(
     """C4 at its size (the paper's 2 000 examples if trained, else the smallest), the lead of
     explanations at every size, and answer-only training against the one-line rule."""
     c4 = next(c for c in c4_rows if c.claim == "C4")
-    gains = lead_by_size(by_size)
-    size = PAPER_TRAIN_SIZE if PAPER_TRAIN_SIZE in gains.index else int(gains.index.min())
+    size = shown_size(by_size)
+    gains = lead_by_size(c4_rows, size)
     where = (
         f"At the paper's comparison point, {size:,} examples"
         if size == PAPER_TRAIN_SIZE
@@ -116,7 +127,9 @@ def answer_only_text(by_size: pd.DataFrame, lines: Mapping[str, float]) -> str:
     )
 
 
-def token_values(config: ExperimentConfig, by_size: pd.DataFrame) -> dict[str, str]:
+def token_values(
+    config: ExperimentConfig, by_size: pd.DataFrame, c4_rows: Sequence[Claim]
+) -> dict[str, str]:
     """Target tokens per example (data card, train split), the epochs at the smallest size, the
     answer-only examples that hold as many target tokens as the smallest explained set, and what
     an explained example is worth against what it carries."""
@@ -128,7 +141,9 @@ def token_values(config: ExperimentConfig, by_size: pd.DataFrame) -> dict[str, s
         "long_tokens": f"{long_tokens:.0f}",
         "none_tokens": f"{none_tokens:.0f}",
         "equivalent_none": f"{smallest * long_tokens / none_tokens:,.0f}",
-        "per_example": per_example_text(lead_by_size(by_size), long_tokens > none_tokens),
+        "per_example": per_example_text(
+            lead_by_size(c4_rows, shown_size(by_size)), long_tokens > none_tokens
+        ),
     }
 
 

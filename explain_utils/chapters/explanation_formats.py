@@ -21,6 +21,7 @@ from explain_utils.analysis.tables import (
     level_pivot,
     metric_table,
     steps_to_plateau,
+    still_rising,
 )
 from explain_utils.chapters.length_generalization import SPLITS
 from explain_utils.chapters.notebook import run_study
@@ -42,7 +43,6 @@ from explain_utils.tasks.splits import read_data_card
 FORMATS_NAME = "04_formats"  # results/<name>.csv and <name>_rows.csv
 GRANULARITY_NAME = "04_granularity"
 EXAMPLE_SOURCE = "[MAX 2 [MIN 4 7 ] [SM 5 7 1 ] ]"
-RISING = 0.02  # a curve still rising: its mean gained more than 2 points at the last evaluation
 CEILING = 0.90  # a format whose final validation accuracy reaches 90 % is near its ceiling
 BREAKDOWNS: tuple[tuple[str, str], ...] = (
     ("operators", "operators in the expression"),
@@ -185,7 +185,7 @@ def curve_values(config: ExperimentConfig, format_curves: pd.DataFrame) -> dict[
     """Which curves still rose at their last evaluation, over how many steps, and where the
     formats end on the training range."""
     last_two = format_curves.sort_values("step").groupby("level")["mean"].apply(list)
-    rising = [lv for lv, v in last_two.items() if v[-1] - v[-2] > RISING]
+    rising = still_rising(format_curves, ["level"])
     steps = sorted(set(format_curves["step"]))
     final = last_two[[lv for lv in candidates(config) if lv in last_two.index]].map(lambda v: v[-1])
     return {

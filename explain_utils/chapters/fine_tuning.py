@@ -14,12 +14,13 @@ import pandas as pd
 
 from explain_utils.analysis.baselines import BASELINE_LABELS
 from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
-from explain_utils.analysis.tables import lead_over_none, seed_accuracies
+from explain_utils.analysis.tables import RISING, lead_over_none, seed_accuracies, still_rising
 from explain_utils.chapters.notebook import Stopwatch, run_cost_text
 from explain_utils.chapters.prose import by_verdict, claim_values, listed, params_text, trend
 from explain_utils.claims.claim import Claim
 from explain_utils.claims.listops import C3_BEST, C3_CHANCE_BAND, MIN_GAIN
 from explain_utils.common.names import LEVELS
+from explain_utils.engine.models import PRESETS
 from explain_utils.engine.run_store import RunResult
 from explain_utils.plots.accuracy import (
     plot_accuracy_by_group,
@@ -31,7 +32,6 @@ from explain_utils.profiles.explanations import ExperimentConfig, experiment_con
 
 RULE = BASELINE_LABELS["root_op_flat"]  # the one-line rule every trained model is held against
 NEAR_RULE = 0.05  # answer-only accuracy within 5 points of the rule is "about the rule"
-RISING = 0.02  # a cell whose mean validation accuracy rose more than this over its last interval
 FAR_BELOW = 0.20  # "far below" a baseline: more than 20 points under it
 PAPER_SMALLEST_PARAMS = 60_000_000  # the paper's smallest model, T5-small
 NUMBER_WORDS = {2: "Both", 3: "All three", 4: "All four", 5: "All five"}
@@ -157,11 +157,19 @@ def gain_values(gains: pd.DataFrame, c1: Claim, c2: Claim) -> dict[str, str]:
             "This run does not settle whether the gain of long over short shrinks with size",
         )
         + ".",
-        "c2_trend": "trained from scratch, our gain of long over short "
+        "c2_trend": f"{model_origin(gains['model'])}, our gain of long over short "
         + (f"{trend(long_short)} with size" if len(long_short) > 1 else trend(long_short)),
         "size_reading": size_reading(by_contrast.get("long − none", []), sizes),
         "size_scope": size_scope(sizes, c2),
     }
+
+
+def model_origin(models: pd.Series) -> str:
+    """How this run's models came to be: the presets are trained from scratch, anything else (the
+    paper profile's ``t5-small`` ...) is fine-tuned from a pretrained checkpoint."""
+    if set(models) <= set(PRESETS):
+        return "trained from scratch"
+    return "fine-tuned from pretrained checkpoints"
 
 
 def c1_headline(gains: pd.DataFrame, c1: Claim) -> str:
@@ -223,19 +231,16 @@ def size_scope(sizes: pd.Series, c2: Claim) -> str:
     )
 
 
-def still_rising(curves: pd.DataFrame) -> list[str]:
+def rising_cells(curves: pd.DataFrame) -> list[str]:
     """Cells (``model level``) whose mean validation accuracy rose by more than ``RISING`` between
     their last two curve points: not fully converged, so their final accuracy is a lower bound."""
-    last_two = curves.sort_values("step").groupby(["params", "model", "level"])["mean"].apply(list)
-    return [
-        f"{m} {lv}" for (_, m, lv), v in last_two.items() if len(v) > 1 and v[-1] - v[-2] > RISING
-    ]
+    return [f"{m} {lv}" for _, m, lv in still_rising(curves, ["params", "model", "level"])]
 
 
 def plateau_values(curves: pd.DataFrame, gains: pd.DataFrame) -> dict[str, str]:
     """The cells still rising at the end of training, and the gains over none that fall at the
     largest size (a fall in a cell still rising is a lower bound, not a finding)."""
-    rising = still_rising(curves)
+    rising = rising_cells(curves)
     steps = sorted(curves["step"].unique())
     interval = f"{steps[-1] - steps[-2]:,.0f} steps" if len(steps) > 1 else "one curve point"
     if rising:

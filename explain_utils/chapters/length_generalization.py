@@ -128,7 +128,9 @@ def rule_headline(low: float, high: float, rule: float) -> str:
     if high < rule - NEAR:
         return "On the longer split every level falls below a one-line rule."
     if high <= rule + NEAR:
-        return "On the longer split every level falls to the level of a one-line rule."
+        if low >= rule - NEAR:
+            return "On the longer split every level falls to the level of a one-line rule."
+        return "On the longer split every level falls to or below the level of a one-line rule."
     if low > rule + NEAR:
         return "On the longer split every level stays above a one-line rule."
     return "On the longer split some levels stay above a one-line rule and others do not."

@@ -2,9 +2,10 @@
 computed, and say what its runs cost and what this execution took.
 
 A run's cost is its training time as recorded when it trained (``RunResult.train_seconds``), kept
-with the run, so a notebook read back from the cache still shows what its runs cost; each run
-trains in a single-threaded worker, so that wall time is its CPU time. This execution's wall time
-is measured separately and labelled as such: on a cached rerun it is seconds.
+with the run, so a notebook read back from the cache still shows what its runs cost (the grids
+run one single-threaded worker per core, so on an idle machine that time is CPU time; chapter 5's
+pre-training uses two threads). This execution's wall time is measured separately and labelled as
+such: on a cached rerun it is seconds.
 """
 
 from __future__ import annotations
@@ -49,9 +50,10 @@ def run_cost_text(results: Iterable[RunResult], stopwatch: Stopwatch) -> str:
     """What the runs cost when they trained (cached or not) and what this execution took."""
     results = list(dict((r.run_dir, r) for r in results).values())  # a run shared by two grids once
     cached = sum(r.cached for r in results)
-    cpu_minutes = sum(r.train_seconds for r in results) / 60
+    train_minutes = sum(r.train_seconds for r in results) / 60
     return (
-        f"{len(results)} runs, {cpu_minutes:,.1f} CPU-minutes of training when they were trained "
-        f"(one thread each; evaluation not counted); this execution: {stopwatch.minutes():.1f} "
-        f"minutes of wall time, {cached} of the {len(results)} runs read from the cache"
+        f"{len(results)} runs, {train_minutes:,.1f} minutes of training summed over the runs, as "
+        f"each recorded it when it trained (evaluation not counted); this execution: "
+        f"{stopwatch.minutes():.1f} minutes of wall time, {cached} of the {len(results)} runs "
+        "read from the cache"
     )

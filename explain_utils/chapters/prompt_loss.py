@@ -23,10 +23,11 @@ from explain_utils.claims import prompt_loss as prompt_loss_claims
 from explain_utils.claims.prompt_loss import difference_sentence, fit_sentence
 from explain_utils.engine.grid import run_grid
 from explain_utils.engine.run_store import RunResult
-from explain_utils.engine.training import TrainConfig
+from explain_utils.engine.train_config import TrainConfig
 from explain_utils.profiles.checks import from_notebook
 from explain_utils.profiles.prompt_loss import PromptLossConfig, prompt_loss_config
 from explain_utils.studies import prompt_loss as study
+from explain_utils.tasks import prompt_loss_data
 
 DATA_FOLDER = "05_prompt_loss_data"  # under runs_dir: the data types and the corpus
 NORMALIZERS: tuple[str, ...] = ("weights", "completion")
@@ -49,7 +50,7 @@ def configure(namespace: Mapping[str, Any]) -> PromptLossConfig:
 
 def write_data(config: PromptLossConfig) -> dict[str, Path]:
     """The three data types and the pre-training corpus, written once under ``runs_dir``."""
-    return study.write_ablation_data(
+    return prompt_loss_data.write_ablation_data(
         config.data_dir,
         config.runs_dir / DATA_FOLDER,
         finetune_pool=config.finetune_pool,
@@ -63,7 +64,10 @@ def write_data(config: PromptLossConfig) -> dict[str, Path]:
 def ratio_table(dirs: Mapping[str, Path], config: PromptLossConfig) -> pd.DataFrame:
     """Prompt and completion tokens and R_g of each data type's sweep rows, in R_g order."""
     return pd.DataFrame(
-        [study.completion_ratio(dirs[t], t, config.sweep_train_size) for t in study.DATA_TYPES]
+        [
+            prompt_loss_data.completion_ratio(dirs[t], t, config.sweep_train_size)
+            for t in prompt_loss_data.DATA_TYPES
+        ]
     ).set_index("data type")
 
 
@@ -84,7 +88,7 @@ def examples_text(dirs: Mapping[str, Path]) -> str:
     """One training row of every data type and of the corpus, prompt and completion verbatim."""
     return "\n".join(
         f"[{row.data}]\n  prompt:     {row.prompt}\n  completion: {row.completion}\n"
-        for row in study.examples(dirs).itertuples()
+        for row in prompt_loss_data.examples(dirs).itertuples()
     )
 
 
@@ -137,7 +141,7 @@ def pretrain(config: PromptLossConfig, dirs: Mapping[str, Path]) -> Pretraining:
     if run is None:  # a hub checkpoint is pretrained already
         return Pretraining(config.model, config.model)
     (result,) = run_grid(
-        [run], dirs[study.PRETRAIN], config.runs_dir, workers=1, desc="pre-training"
+        [run], dirs[prompt_loss_data.PRETRAIN], config.runs_dir, workers=1, desc="pre-training"
     )
     model = str(Path(result.run_dir) / "model")
     return Pretraining(model, f"{config.model}, pre-trained", run, result)
@@ -241,15 +245,27 @@ def selection_regime(selection: pd.DataFrame) -> str:
 # -------------------------------------------------------------------------------- the sweeps
 
 
+def sweep_percentages(sweep: pd.DataFrame) -> pd.DataFrame:
+    """Test accuracy (%) by prompt-loss weight, one column per data type in R_g order."""
+    table = sweep.pivot_table(index="prompt_loss_weight", columns="data_type", values="mean")
+    return table.mul(100).round(1)[list(prompt_loss_data.DATA_TYPES)]
+
+
 def sweeps(
     frame: pd.DataFrame, correct: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict[str, QuadraticFit | None]]:
     """Every data type's PLW sweep (accuracy per weight with its CI) and its quadratic fit."""
     table = pd.concat(
-        [prompt_loss_claims.sweep_table(frame, correct, name) for name in study.DATA_TYPES],
+        [
+            prompt_loss_claims.sweep_table(frame, correct, name)
+            for name in prompt_loss_data.DATA_TYPES
+        ],
         ignore_index=True,
     )
-    fits = {name: prompt_loss_claims.fit_sweep(frame, correct, name) for name in study.DATA_TYPES}
+    fits = {
+        name: prompt_loss_claims.fit_sweep(frame, correct, name)
+        for name in prompt_loss_data.DATA_TYPES
+    }
     return table, fits
 
 

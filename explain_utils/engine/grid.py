@@ -18,7 +18,8 @@ from explain_utils.common.names import TARGET_FORMATS
 from explain_utils.common.progress import progress_bar
 from explain_utils.engine.models import preset_scale
 from explain_utils.engine.run_store import RunResult
-from explain_utils.engine.training import TrainConfig, cached_result, train
+from explain_utils.engine.train_config import TrainConfig
+from explain_utils.engine.training import cached_result, train
 
 
 def default_workers() -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from explain_utils.engine.training import TrainConfig
+from explain_utils.engine.train_config import TrainConfig
 from explain_utils.profiles.explanations import ExperimentConfig, chosen_learning_rate
 
 

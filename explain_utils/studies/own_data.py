@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from explain_utils.common.names import OWN_DATA_TASK
-from explain_utils.engine.training import TrainConfig
+from explain_utils.engine.train_config import TrainConfig
 from explain_utils.profiles.own_data import OwnDataConfig
 
 

@@ -25,34 +25,11 @@ import pandas as pd
 from explain_utils.analysis.plw_fit import METHODS
 from explain_utils.analysis.results import correct_frame, results_frame
 from explain_utils.engine.run_store import RunResult
-from explain_utils.engine.training import TrainConfig
-from explain_utils.profiles.prompt_loss import PAPER_PLW_VALUES, PromptLossConfig
+from explain_utils.engine.train_config import TrainConfig
+from explain_utils.profiles.prompt_loss import PromptLossConfig
 from explain_utils.tasks.prompt_loss_data import (
     DATA_TYPES,
-    PRETRAIN,
-    completion_ratio,
-    examples,
-    write_ablation_data,
 )
-
-__all__ = [
-    "DATA_TYPES",
-    "HIGHEST",
-    "LOWEST",
-    "MIDDLE",
-    "PAPER_PLW_VALUES",
-    "PRETRAIN",
-    "ablation_correct",
-    "ablation_frame",
-    "chosen_settings",
-    "completion_ratio",
-    "examples",
-    "fine_tuning_grid",
-    "pretrain_config",
-    "selection_grid",
-    "selection_table",
-    "write_ablation_data",
-]
 
 LOWEST, MIDDLE, HIGHEST = tuple(DATA_TYPES)  # DATA_TYPES is ordered by R_g
 
