@@ -210,10 +210,14 @@ def test_no_module_only_re_exports():
         assert own, f"{name} defines nothing of its own: import from where the names live"
 
 
-def test_the_package_docstring_maps_every_layer_and_tool():
+def test_the_package_docstring_maps_every_module():
+    """The one prose map names every layer, every module in it and every tool."""
     doc = explain_utils.__doc__
-    names = [*LAYERS, *(p.stem for p in ROOT.glob("*.py") if p.stem != "__init__")]
-    missing = [n for n in names if f"``{n}``" not in doc and f"``{n}/``" not in doc]
+    missing = [f"{layer}/" for layer in LAYERS if f"``{layer}/``" not in doc]
+    for module in _trees():
+        leaf = module.split(".")[-1]
+        if module not in ("__init__", *LAYERS) and f"``{leaf}``" not in doc:
+            missing.append(module)
     assert not missing, f"explain_utils/__init__.py's module map does not name {missing}"
 
 

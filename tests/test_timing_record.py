@@ -106,7 +106,9 @@ def test_another_profile_keeps_its_record_apart():
 
 def test_make_book_prints_the_estimate_before_anything_else():
     dry = subprocess.run(
-        ["make", "-n", "book", f"PYTHON={sys.executable}"],
+        # --no-print-directory: under `make test` this make is a sub-make, which would otherwise
+        # print "Entering directory" first
+        ["make", "--no-print-directory", "-n", "book", f"PYTHON={sys.executable}"],
         cwd=REPO,
         capture_output=True,
         text=True,
