@@ -23,9 +23,8 @@ from explain_utils.common.names import LEVELS
 from explain_utils.engine.models import PRESETS
 from explain_utils.engine.run_store import RunResult
 from explain_utils.plots.accuracy import (
-    plot_accuracy_by_group,
     plot_accuracy_by_level,
-    stacked_axes,
+    plot_groups_by_model,
 )
 from explain_utils.profiles.checks import from_notebook
 from explain_utils.profiles.explanations import ExperimentConfig, experiment_config
@@ -351,18 +350,14 @@ def _shares(values: pd.Series) -> str:
 
 def plot_depth(by_depth: pd.DataFrame, config: ExperimentConfig, chance: float) -> plt.Figure:
     """Test accuracy by expression depth, smallest model above the largest."""
-    models = list(dict.fromkeys((config.models[0], config.models[-1])))
-    fig, axes = stacked_axes(len(models))
-    for ax, model in zip(axes, models, strict=True):
-        plot_accuracy_by_group(
-            by_depth[by_depth["model"] == model],
-            "depth",
-            "expression depth (nesting levels)",
-            f"Test accuracy by depth, {model}",
-            chance,
-            ax=ax,
-        )
-    return fig
+    return plot_groups_by_model(
+        by_depth,
+        (config.models[0], config.models[-1]),
+        "depth",
+        "expression depth (nesting levels)",
+        "Test accuracy by depth",
+        chance,
+    )
 
 
 def depth_values(by_depth: pd.DataFrame, config: ExperimentConfig) -> dict[str, str]:

@@ -28,7 +28,7 @@ from explain_utils.chapters.prose import by_verdict, listed
 from explain_utils.claims.claim import NOT_MEASURED, Claim, pct, write_claims
 from explain_utils.engine.evaluation import length_bucket
 from explain_utils.engine.run_store import RunResult
-from explain_utils.plots.accuracy import plot_accuracy_by_group, stacked_axes
+from explain_utils.plots.accuracy import plot_groups_by_model
 from explain_utils.profiles.checks import from_notebook
 from explain_utils.profiles.explanations import ExperimentConfig, experiment_config
 from explain_utils.studies.explanations import fine_tuning_grid
@@ -163,20 +163,16 @@ def plot_length_buckets(
 ) -> plt.Figure:
     """Accuracy by length bucket, the smallest model above the largest, the end of the training
     range dotted, the baselines on test_long as lines."""
-    models = list(dict.fromkeys((config.models[0], config.models[-1])))
-    fig, axes = stacked_axes(len(models))
-    for ax, model in zip(axes, models, strict=True):
-        plot_accuracy_by_group(
-            buckets[buckets["model"] == model],
-            "length_bucket",
-            "expression length (tokens)",
-            f"Test accuracy by expression length, {model}",
-            config.chance,
-            boundary_after=length_bucket(_train_max_length(config)),
-            baselines=long_lines,
-            ax=ax,
-        )
-    return fig
+    return plot_groups_by_model(
+        buckets,
+        (config.models[0], config.models[-1]),
+        "length_bucket",
+        "expression length (tokens)",
+        "Test accuracy by expression length",
+        config.chance,
+        boundary_after=length_bucket(_train_max_length(config)),
+        baselines=long_lines,
+    )
 
 
 def bucket_values(config: ExperimentConfig, buckets: pd.DataFrame) -> dict[str, str]:

@@ -9,7 +9,8 @@ Figures are returned, never shown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -180,4 +181,23 @@ def plot_step_metrics(table: pd.DataFrame, title: str) -> plt.Figure:
     axes[0, -1].legend(title="model", loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.suptitle(title)
     fig.tight_layout()
+    return fig
+
+
+def plot_groups_by_model(
+    table: pd.DataFrame,
+    models: Sequence[str],
+    group: str,
+    xlabel: str,
+    title: str,
+    chance: float,
+    **kwargs: Any,
+) -> plt.Figure:
+    """``plot_accuracy_by_group`` once per model of ``models``, stacked (each panel titled
+    "``title``, model"); ``kwargs`` go to every panel (baselines, a boundary)."""
+    models = list(dict.fromkeys(models))
+    fig, axes = stacked_axes(len(models))
+    for ax, model in zip(axes, models, strict=True):
+        rows = table[table["model"] == model]
+        plot_accuracy_by_group(rows, group, xlabel, f"{title}, {model}", chance, ax=ax, **kwargs)
     return fig
