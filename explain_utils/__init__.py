@@ -13,14 +13,16 @@ from the folders and checks this, and that there is no import cycle).
     ``explanations`` targets at none / short / medium / long, answers and steps parsed back;
     ``formats`` the book's other explanation formats; ``splits`` ``DataConfig``, disjoint splits
     as Parquet with a data card; ``own_data`` one's own CSV / JSONL file checked and written as a
-    task; ``prompt_loss_data`` chapter 5's pre-training corpus and its data types along R_g.
+    task; ``prompt_loss_data`` chapter 5's pre-training corpus, its data types (two kinds of
+    prompt at one R_g, and the expression alone) and the capability check's prompts.
 ``engine/``    training and evaluation
     ``tokenization`` a word-level tokenizer built from the train split; ``models`` presets and
     pretrained checkpoints; ``batching`` encode once, pad into tensors; ``losses`` token weights
     for completion, PLW and IM losses; ``train_config`` ``TrainConfig``; ``trainer`` our pieces of
     ``transformers``' ``Trainer``; ``training`` ``train``, one entry point for every run;
-    ``evaluation`` batched greedy generation and exact metrics; ``run_store`` a run's directory,
-    cache key and result; ``grid`` a grid of runs, cache hits first, the rest in parallel workers.
+    ``evaluation`` batched greedy generation and exact metrics; ``decoding`` the greedy loop that
+    drops finished rows from a batch; ``run_store`` a run's directory, cache key and result;
+    ``grid`` a grid of runs, cache hits first, the rest in parallel workers.
 ``analysis/``  from runs to numbers
     ``results`` tidy rows (one per run x metric), means with 95 % intervals over seeds; ``stats``
     paired bootstrap and the verdict words; ``baselines`` rules that need no model, on the same
@@ -35,7 +37,8 @@ from the folders and checks this, and that there is no import cycle).
     ``checks`` what every profile shares; ``data``; ``explanations`` chapters 2-4;
     ``prompt_loss`` chapter 5; ``own_data`` chapter 6.
 ``studies/``   the runs each study trains, from its profile: ``explanations`` chapters 2-4 and
-    ``make calibrate``; ``prompt_loss`` chapter 5; ``own_data`` chapter 6.
+    ``make calibrate``; ``prompt_loss`` chapter 5; ``capability`` what chapter 5's pre-trained
+    model does before fine-tuning; ``own_data`` chapter 6.
 ``chapters/``  what each notebook computes and the sentences it glues: ``data_generation`` (1),
     ``fine_tuning`` (2), ``data_efficiency`` (3), ``length_generalization`` and
     ``explanation_formats`` (4), ``prompt_loss`` and ``prompt_loss_findings`` (5), ``own_data``

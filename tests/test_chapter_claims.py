@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED, VERDICTS
 from explain_utils.chapters import claims
 from explain_utils.claims.claim import NOT_MEASURED
 
@@ -27,14 +27,14 @@ def test_verdict_summary_counts_and_names_every_verdict_in_order():
         ("C1", HOLDS),
         ("C2", REVERSED),
         ("C3", HOLDS),
-        ("C4", MEAN_ONLY),
+        ("C4", INCONCLUSIVE),
         ("C4 (500 ex.)", HOLDS),
         ("C5", DOES_NOT_HOLD),
         ("C6", NOT_MEASURED),
     )
     assert claims.summary_values(table) == {
-        "verdict_summary": "Of the 6 claims checked in this run, 2 hold (C1, C3), 1 holds by the "
-        "mean only (C4), 1 does not hold (C5), 1 is reversed (C2) and 1 was not measured (C6)."
+        "verdict_summary": "Of the 6 claims checked in this run, 2 hold (C1, C3), 1 is "
+        "inconclusive (C4), 1 does not hold (C5), 1 is reversed (C2) and 1 was not measured (C6)."
     }
 
 
@@ -46,9 +46,13 @@ def test_verdict_summary_reads_right_for_one_verdict_one_claim_none_and_a_new_ve
         "The one claim checked in this run, C7, is reversed."
     )
     assert claims.verdict_summary(_table()) == "No claim was checked in this run."
-    new = claims.verdict_summary(
-        _table(("C1", "inconclusive"), ("C2", "inconclusive"), ("C3", HOLDS))
+    assert claims.verdict_summary(_table(("C1", INCONCLUSIVE), ("C2", INCONCLUSIVE))) == (
+        "All 2 claims checked in this run are inconclusive (C1, C2)."
     )
-    assert (
-        new == "Of the 3 claims checked in this run, 1 holds (C3) and 2 are inconclusive (C1, C2)."
-    )
+    new = claims.verdict_summary(_table(("C1", "undecided"), ("C2", "undecided"), ("C3", HOLDS)))
+    assert new == "Of the 3 claims checked in this run, 1 holds (C3) and 2 are undecided (C1, C2)."
+
+
+def test_every_verdict_has_its_words_in_the_rules_order():
+    assert list(claims.VERDICT_PHRASES)[: len(VERDICTS)] == list(VERDICTS)
+    assert claims.verdict_phrase(INCONCLUSIVE, 1) == "is inconclusive"

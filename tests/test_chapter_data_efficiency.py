@@ -11,7 +11,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, REVERSED, VERDICTS
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED, VERDICTS
 from explain_utils.chapters import data_efficiency as chapter
 from explain_utils.claims.claim import NOT_MEASURED, Claim
 
@@ -38,7 +38,7 @@ def by_size(accuracy: dict[int, dict[str, float]], half_width: float = 0.03) -> 
 QUICK = by_size({2000: {"none": 0.380, "long": 0.900}, 10_000: {"none": 0.512, "long": 0.993}})
 
 
-@pytest.mark.parametrize("verdict", [*VERDICTS, NOT_MEASURED, "inconclusive"])
+@pytest.mark.parametrize("verdict", [*VERDICTS, NOT_MEASURED, "undecided"])
 def test_c4_headline_follows_the_verdict(verdict):
     rows = [claim("C4", verdict, 52.0), claim("C4 (10,000 ex.)", HOLDS, 48.07)]
     values = chapter.c4_values(rows, QUICK, LINES)
@@ -50,6 +50,9 @@ def test_c4_headline_follows_the_verdict(verdict):
     assert values["gains"] == "2,000 examples +52.0, 10,000 examples +48.1"
     if verdict == REVERSED:
         assert "answer-only training wins" in headline
+    if verdict == INCONCLUSIVE:
+        assert "includes 0, so this run cannot tell whether explanations win" in headline
+        assert "by the mean" not in headline
 
 
 def test_c4_at_the_smallest_size_when_the_paper_size_is_not_trained():

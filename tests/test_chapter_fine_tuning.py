@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import math
 import re
 from pathlib import Path
 
@@ -11,20 +12,30 @@ import nbformat
 import pandas as pd
 import pytest
 
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED, VERDICTS
+from explain_utils.analysis.stats import (
+    DOES_NOT_HOLD,
+    HOLDS,
+    INCONCLUSIVE,
+    REVERSED,
+    VERDICTS,
+)
 from explain_utils.chapters import fine_tuning as chapter
 from explain_utils.chapters.prose import by_verdict, listed, params_text, trend
 from explain_utils.claims.claim import NOT_MEASURED, Claim
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "02_fine_tuning.ipynb"
-UNKNOWN = "inconclusive"  # a verdict the chapter has no phrase for
+UNKNOWN = "undecided"  # a verdict the chapter has no phrase for (stats.VERDICTS has four)
 ALL_VERDICTS = [*VERDICTS, NOT_MEASURED, UNKNOWN]
 RULE = 0.494
 
 
-def claim(cid: str, verdict: str, diff: float = 0.0) -> Claim:
-    return Claim(cid, "statement", "paper", f"{cid} measured", verdict == HOLDS, verdict, diff)
+def claim(
+    cid: str, verdict: str, diff: float = 0.0, low: float = math.nan, high: float = math.nan
+) -> Claim:
+    return Claim(
+        cid, "statement", "paper", f"{cid} measured", verdict == HOLDS, verdict, diff, low, high
+    )
 
 
 def gain_rows(diffs: dict[str, list[float]], ci_low: dict[str, list[float]] | None = None):
@@ -57,7 +68,7 @@ def test_prose_helpers():
     assert [params_text(n) for n in (46_400, 60e6, 2.85e9)] == ["46 k", "60 M", "2.9 B"]
     phrases = {HOLDS: "it works"}
     assert by_verdict(claim("C9", HOLDS), phrases, "unsettled") == "it works (C9: holds)"
-    assert by_verdict(claim("C9", UNKNOWN), phrases, "unsettled") == "unsettled (C9: inconclusive)"
+    assert by_verdict(claim("C9", UNKNOWN), phrases, "unsettled") == "unsettled (C9: undecided)"
 
 
 def test_configure_takes_the_notebooks_parameters(tmp_path):
@@ -205,9 +216,27 @@ def test_the_lead_by_depth():
     assert "shrinks with depth" in chapter.depth_values(flipped, config)["depth_text"]
 
 
+C3_PARTS = {  # (best clearly above 70 %, verdict): what the headline must say
+    (True, DOES_NOT_HOLD): "An explained level learns the modular sum to the claimed 70 %, but "
+    "answer-only training does not stay within 5 points of chance",
+    (False, DOES_NOT_HOLD): "Answer-only training does not stay within 5 points of chance, and no "
+    "explanation level is clearly above the claimed 70 %",
+    (True, INCONCLUSIVE): "but the interval of answer-only training reaches further than 5 points "
+    "from chance, so this run cannot tell",
+    (
+        False,
+        INCONCLUSIVE,
+    ): "The interval of the best level's accuracy includes the claimed 70 %, so "
+    "this run cannot tell",
+}
+
+
 @pytest.mark.parametrize("verdict", ALL_VERDICTS)
-@pytest.mark.parametrize("diff", [-60.0, 29.7])  # C3's diff: best − 70 %, in points
-def test_c3_headline_follows_the_verdict(verdict, diff):
+@pytest.mark.parametrize(  # C3's diff: best − 70 %, in points, with its CI
+    ("diff", "low", "high"),
+    [(-60.0, -65.0, -55.0), (29.7, 25.0, 30.0), (2.0, -3.0, 7.0), (29.7, math.nan, math.nan)],
+)
+def test_c3_headline_follows_the_verdict(verdict, diff, low, high):
     smallest = pd.DataFrame(
         {"model": "t5-50k", "params": 46_400, "level": ["none", "long"], "mean": [0.111, 0.997]}
     )
@@ -217,11 +246,14 @@ def test_c3_headline_follows_the_verdict(verdict, diff):
         | {"level": ["long", "long"], "seed": [0, 1], "value": [0.995, 0.999]}
     )
     lines = {chapter.RULE: 1.0}
-    values = chapter.modsum_values(claim("C3", verdict, diff), frame, smallest, lines, 0.1)
+    values = chapter.modsum_values(
+        claim("C3", verdict, diff, low, high), frame, smallest, lines, 0.1
+    )
     headline = values["c3_headline"]
     assert headline.endswith(f"(C3: {verdict}).")
-    if verdict == DOES_NOT_HOLD:
-        assert ("No explanation level learns" in headline) == (diff < 0)
+    if verdict in (DOES_NOT_HOLD, INCONCLUSIVE):
+        assert C3_PARTS[(low > 0, verdict)] in headline
+        assert C3_PARTS[(not low > 0, verdict)] not in headline
     elif verdict in chapter.C3_PHRASES:
         assert headline.startswith(chapter.C3_PHRASES[verdict])
     else:
@@ -233,9 +265,13 @@ def test_c3_headline_follows_the_verdict(verdict, diff):
     assert "far below the one-line rule" in detail
 
 
-def test_mean_only_is_not_holds():
-    assert chapter.C1_PHRASES[MEAN_ONLY] != chapter.C1_PHRASES[HOLDS]
-    assert "by the mean only" in chapter.C6_PHRASES[MEAN_ONLY]
+@pytest.mark.parametrize("phrases", ["C1_PHRASES", "C2_PHRASES", "C6_PHRASES"])
+def test_inconclusive_says_the_run_cannot_tell(phrases):
+    """An inconclusive claim is never worded as a (weak) yes."""
+    words = getattr(chapter, phrases)
+    assert set(words) == set(VERDICTS)
+    assert "includes 0, so this run cannot tell" in words[INCONCLUSIVE]
+    assert "by the mean" not in " ".join(words.values())
 
 
 def glued(notebook: Path) -> dict[str, str]:
@@ -259,10 +295,10 @@ def test_the_what_we_found_headlines_are_glued():
     assert headlines and all(h.startswith("{glue:text}`") or h == "Plateaus." for h in headlines)
 
 
-def expected_phrase(cid: str, verdict: str, diff: float) -> str:
-    """The phrase chapter 2 must choose for a claim's verdict (and, for C3, its diff)."""
-    if cid == "C3" and verdict == DOES_NOT_HOLD:
-        return "No explanation level learns" if diff < 0 else "answer-only training does not stay"
+def expected_phrase(cid: str, verdict: str, low: float) -> str:
+    """The phrase chapter 2 must choose for a claim's verdict (and, for C3, its CI's low end)."""
+    if cid == "C3" and verdict in (DOES_NOT_HOLD, INCONCLUSIVE):
+        return C3_PARTS[(bool(low > 0), verdict)]
     phrases = {"C1": chapter.C1_PHRASES, "C2": chapter.C2_PHRASES, "C3": chapter.C3_PHRASES}
     return {**phrases, "C6": chapter.C6_PHRASES}[cid].get(verdict, "does not settle")
 
@@ -282,7 +318,7 @@ def test_smoke_book_headlines_agree_with_its_claims(smoke_book):
         assert values[f"{key}_ours"] == row["ours"], cid
         headline = values[f"{key}_headline"]
         assert headline.endswith(f"({cid}: {row['verdict']})."), (cid, headline)
-        assert expected_phrase(cid, row["verdict"], row["diff"]) in headline, (cid, headline)
+        assert expected_phrase(cid, row["verdict"], row["ci_low"]) in headline, (cid, headline)
     markdown = "".join(
         c.source for c in nbformat.read(notebook, 4).cells if c.cell_type == "markdown"
     )

@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 
 from explain_utils.analysis import step_errors
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED
 from explain_utils.chapters import explanation_formats as formats_chapter
 from explain_utils.chapters import length_generalization as chapter
 from explain_utils.claims.claim import NOT_MEASURED, Claim
 from explain_utils.tasks import formats, listops
 from explain_utils.tasks.splits import CARD_NAME
 
-INCONCLUSIVE = "inconclusive"  # a verdict the chapter has no words for
+UNKNOWN = "undecided"  # a verdict the chapter has no words for (stats.VERDICTS has four)
 NESTED = (
     "[MAX 2 [MIN 4 7 ] [SM 5 7 1 ] ]"  # long steps: MIN 4 7 -> 4, SM 5 7 1 -> 3, MAX 2 4 3 -> 4
 )
@@ -60,11 +60,12 @@ def _lengths(low: int, high: int, long_target: float) -> dict:
     ("verdict", "says", "never"),
     [
         (HOLDS, "beats the answer-only level", "not ahead"),
-        (MEAN_ONLY, "ahead of the answer-only level on the longer split by its mean", "beats"),
+        (INCONCLUSIVE, "includes 0, so this run cannot tell which is ahead", "beats"),
+        (INCONCLUSIVE, "interval of the best explained level's lead", "by its mean"),
         (DOES_NOT_HOLD, "is not ahead", "beats"),
         (REVERSED, "the answer-only level beats the best explained level", "is ahead"),
         (NOT_MEASURED, "cannot compare", "beats"),
-        (INCONCLUSIVE, "is not settled", "is ahead"),
+        (UNKNOWN, "is not settled", "is ahead"),
     ],
 )
 def test_c5_sentence_follows_the_verdict(verdict, says, never):
@@ -78,11 +79,11 @@ def test_c5_sentence_follows_the_verdict(verdict, says, never):
     ("verdict", "says"),
     [
         (HOLDS, "The best explained target (long_rewrite) beats the answer-only level by at least"),
-        (MEAN_ONLY, "by its mean, but its 95 % interval includes 0"),
+        (INCONCLUSIVE, "lead over the answer-only level includes 0, so this run cannot tell"),
         (DOES_NOT_HOLD, "falls short of the +15 points"),
         (REVERSED, "The answer-only level beats the best explained target (long_rewrite)"),
         (NOT_MEASURED, "cannot compare"),
-        (INCONCLUSIVE, "(long_rewrite) beats the answer-only level by +15 points is not settled"),
+        (UNKNOWN, "(long_rewrite) beats the answer-only level by +15 points is not settled"),
     ],
 )
 def test_c5_format_sentence_follows_the_verdict_and_names_the_best(verdict, says):
@@ -380,8 +381,8 @@ def test_slip_values_of_a_run_without_wrong_steps(tmp_path):
     [
         ({"a": HOLDS, "b": REVERSED}, "A book format carries further than the long level on the "),
         ({"a": REVERSED, "b": REVERSED}, "every one falls behind it"),
-        ({"a": MEAN_ONLY, "b": REVERSED}, "No book format clearly carries further"),
-        ({"a": INCONCLUSIVE}, "No book format clearly carries further"),
+        ({"a": INCONCLUSIVE, "b": REVERSED}, "No book format clearly carries further"),
+        ({"a": UNKNOWN}, "No book format clearly carries further"),
         ({}, "not compared"),
     ],
 )
@@ -391,23 +392,25 @@ def test_formats_headline(verdicts, says):
 
 def test_comparison_values_word_every_contrast():
     rows = [
-        ("test_long", "a − none", 0.001, -0.036, 0.035, MEAN_ONLY),
+        ("test_long", "a − none", 0.001, -0.036, 0.035, INCONCLUSIVE),
         ("test_long", "b − none", -0.092, -0.129, -0.055, REVERSED),
-        ("test_long", "a − long", -0.023, -0.108, 0.064, DOES_NOT_HOLD),
+        ("test_long", "a − long", -0.023, -0.108, 0.064, INCONCLUSIVE),
         ("test_long", "b − long", 0.10, 0.05, 0.15, HOLDS),
-        ("test", "a − long", 0.001, -0.006, 0.008, INCONCLUSIVE),
+        ("test", "a − long", 0.001, -0.006, 0.008, UNKNOWN),
     ]
     gains = pd.DataFrame(
         rows, columns=["split", "contrast", "diff", "ci_low", "ci_high", "verdict"]
     )
     values = formats_chapter.comparison_values(gains)
     assert values["formats_vs_none"] == (
-        "a +0.1 [-3.6, +3.5] points (ahead by the mean only), b -9.2 [-12.9, -5.5] points (behind)"
+        "a +0.1 [-3.6, +3.5] points (inconclusive: the interval includes 0), "
+        "b -9.2 [-12.9, -5.5] points (behind)"
     )
     assert values["formats_vs_long"] == (
-        "a -2.3 [-10.8, +6.4] points (not ahead), b +10.0 [+5.0, +15.0] points (ahead)"
+        "a -2.3 [-10.8, +6.4] points (inconclusive: the interval includes 0), "
+        "b +10.0 [+5.0, +15.0] points (ahead)"
     )
-    assert values["formats_in_range"] == f"a +0.1 [-0.6, +0.8] points ({INCONCLUSIVE})"
+    assert values["formats_in_range"] == f"a +0.1 [-0.6, +0.8] points ({UNKNOWN})"
     assert values["formats_headline"].endswith("on the longer split: b.")
 
 
@@ -446,7 +449,7 @@ def test_curve_values_find_the_rising_curves_and_the_last_interval(tmp_path):
         ),
         ([("short", "test", HOLDS), ("medium", "test", REVERSED)], "helps short on test and hurts"),
         ([("short", "test", REVERSED)], "helps nowhere and hurts short on test"),
-        ([("short", "test", MEAN_ONLY), ("x", "test", INCONCLUSIVE)], "makes no clear difference"),
+        ([("short", "test", INCONCLUSIVE), ("x", "test", UNKNOWN)], "makes no clear difference"),
         ([], "not compared"),
     ],
 )

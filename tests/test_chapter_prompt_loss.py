@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 
 from explain_utils.analysis.plw_fit import QuadraticFit
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED
 from explain_utils.chapters import prompt_loss as chapter
 from explain_utils.chapters import prompt_loss_findings as findings
 from explain_utils.claims.claim import NOT_MEASURED, Claim
 from explain_utils.profiles.prompt_loss import prompt_loss_config
-from explain_utils.studies.prompt_loss import HIGHEST, LOWEST
+from explain_utils.studies.prompt_loss import HIGHEST, LOWEST, SAME_RATIO
 
 # a = -0.3, vertex at w_p = 0.6, interval of a below 0
 INVERTED = QuadraticFit(-0.3, 0.36, 0.5, -0.4, -0.2, 30, 0.5, 0.7)
@@ -58,13 +58,13 @@ def test_configure_takes_the_parameters_from_the_notebooks_namespace(data_dir, t
     ("verdict", "fits", "says", "not_says"),
     [
         (HOLDS, {LOWEST: INVERTED, HIGHEST: FLAT}, "accuracy is an inverted U", "does not"),
-        (MEAN_ONLY, {LOWEST: INVERTED, HIGHEST: FLAT}, "interval of its curvature includes 0", "is an inverted U"),
+        (INCONCLUSIVE, {LOWEST: INVERTED, HIGHEST: FLAT}, "curvature includes 0: this run cannot tell", "is an inverted U"),
         (DOES_NOT_HOLD, {LOWEST: FLAT, HIGHEST: FLAT}, "does not bend downwards", "inverted U"),
         (DOES_NOT_HOLD, {LOWEST: OUTSIDE, HIGHEST: FLAT}, "lies outside (0, 1)", "accuracy is an inverted U"),
         (DOES_NOT_HOLD, {LOWEST: INVERTED, HIGHEST: INVERTED}, f"The {HIGHEST} data show the same inverted U", "accuracy is an inverted U"),
         (REVERSED, {LOWEST: U_SHAPE, HIGHEST: FLAT}, "accuracy is a U", "accuracy is an inverted U"),
         (NOT_MEASURED, {LOWEST: None, HIGHEST: None}, "cannot fit both sweeps", "inverted U"),
-        ("inconclusive", {LOWEST: FLAT, HIGHEST: FLAT}, "What the sweeps' fits say of C7", "inverted U"),
+        ("a verdict word this module lacks", {LOWEST: FLAT, HIGHEST: FLAT}, "What the sweeps' fits say of C7", "inverted U"),
     ],
 )  # fmt: skip
 def test_c7_headline_says_what_its_verdict_says(verdict, fits, says, not_says):
@@ -77,10 +77,18 @@ def test_c7_headline_says_what_its_verdict_says(verdict, fits, says, not_says):
     ("verdict", "diff", "says"),
     [
         (HOLDS, (5.0, 1.0, 9.0), "IM is more accurate than IT"),
-        (MEAN_ONLY, (2.0, -1.0, 5.0), "IM is ahead of IT by the mean, but the interval includes 0"),
+        (
+            INCONCLUSIVE,
+            (2.0, -1.0, 5.0),
+            "the interval of IM − IT includes 0: this run cannot tell",
+        ),
         (DOES_NOT_HOLD, (-1.9, -5.0, 1.0), "IM is not ahead of IT"),
         (REVERSED, (-5.0, -9.0, -1.0), "IM is less accurate than IT"),
-        ("inconclusive", (0.5, -3.0, 4.0), "fewshot data: IM − IT +0.5 points [-3.0, +4.0]"),
+        (
+            "a verdict word this module lacks",
+            (0.5, -3.0, 4.0),
+            "instruction data: IM − IT +0.5 points [-3.0, +4.0]",
+        ),
     ],
 )
 def test_c8_headline_says_what_its_verdict_says(verdict, diff, says):
@@ -190,8 +198,12 @@ def test_findings_values_glue_every_sentence_of_what_we_found():
         {chapter.RULE: 0.494},
         overfit,
         by_size,
+        _effects({(LOWEST, "all"): (0.03, 0.01, 0.05), (SAME_RATIO, "all"): (-0.2, -0.3, -0.1)}),
     )
     assert values["c7_headline"].endswith("(C7: holds)")
+    assert values["mechanism_headline"].endswith(
+        "the kind of prompt decides what the prompt loss does"
+    )
     assert values["c8_headline"].endswith("(C8: does not hold)")
     assert "do not clear" in values["c7_rule"]
     assert "IT overfits in 1 of its 2 curves" in values["c7_regime"]
@@ -200,16 +212,44 @@ def test_findings_values_glue_every_sentence_of_what_we_found():
     assert values["c8_ours"] == "ours text"
 
 
+def _effects(cells: dict) -> pd.DataFrame:
+    """PLW − IT rows at PLW 1 per (data type, prompt tokens): (diff, ci_low, ci_high)."""
+    return pd.DataFrame(
+        [
+            {"data_type": name, "prompt_tokens": tokens, "prompt_loss_weight": 1.0,
+             "diff": d, "ci_low": lo, "ci_high": hi}
+            for (name, tokens), (d, lo, hi) in cells.items()
+        ]
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cells", "says"),
+    [
+        ({(LOWEST, "all"): (0.0, -0.02, 0.02), (SAME_RATIO, "all"): (-0.2, -0.3, -0.1),
+          (SAME_RATIO, "words"): (0.0, -0.02, 0.02)},
+         "the expression tokens carry the difference"),
+        ({(LOWEST, "all"): (-0.2, -0.3, -0.1), (SAME_RATIO, "all"): (-0.2, -0.3, -0.1),
+          (SAME_RATIO, "words"): (-0.2, -0.3, -0.1)},
+         "the kind of prompt does not decide the sign here"),
+        ({(LOWEST, "all"): (0.1, 0.05, 0.15)}, "the mechanism is not tested"),
+    ],
+)  # fmt: skip
+def test_mechanism_headline_follows_the_intervals(cells, says):
+    text = findings.mechanism_headline(_effects(cells))
+    assert says in text
+
+
 # ---------------------------------------------------------------- the sections' values
 
 
 def test_ratio_values_name_the_data_type_with_the_least_share():
     ratios = pd.DataFrame(
-        {"R_g": [0.25, 0.64, 3.02]}, index=pd.Index(["fewshot", "oneshot", "long"], name="x")
+        {"R_g": [0.25, 0.64, 3.02]}, index=pd.Index(["oneshot", "instruction", "long"], name="x")
     )
     values = chapter.ratio_values(ratios)
-    assert values["rg_long"] == "3.02" and values["share_fewshot"] == "0.20"
-    assert values["share_least"] == "least on the fewshot data (0.20)"
+    assert values["rg_long"] == "3.02" and values["share_oneshot"] == "0.20"
+    assert values["share_least"] == "least on the oneshot data (0.20)"
     values = chapter.ratio_values(ratios.assign(R_g=[3.0, 0.64, 0.1]))
     assert values["share_least"].startswith("least on the long data")
 

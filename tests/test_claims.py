@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from explain_utils.analysis.results import correct_frame, results_frame
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED
 from explain_utils.analysis.tables import (
     Condition,
     best_level_on_validation,
@@ -147,7 +147,12 @@ def test_c1_chooses_the_level_on_validation_not_test():
 
 @pytest.mark.parametrize(
     ("none", "long", "expected"),
-    [(0.30, 0.38, DOES_NOT_HOLD), (0.6, 0.3, REVERSED), (0.5, 0.5, DOES_NOT_HOLD)],
+    [
+        (0.30, 0.38, DOES_NOT_HOLD),  # a clear gain, short of the claimed 15 points
+        (0.6, 0.3, REVERSED),
+        (0.5, 0.5, DOES_NOT_HOLD),  # a CI of [0, 0] rules out 15 points
+        (0.30, 0.55, HOLDS),
+    ],
 )
 def test_c1_verdicts(none, long, expected):
     runs = grid({("m-small", "none"): none})
@@ -169,7 +174,9 @@ def test_without_per_row_results_the_ci_comes_from_seeds():
     claim = check_c1(frame)  # an old cache: no per-row table
     assert claim.n_rows == 0 and "seeds only" in claim.method
     assert claim.diff == pytest.approx(100 * (0.65 / 3), abs=0.01)
-    assert claim.ci_low < 0 and claim.verdict == MEAN_ONLY
+    # the mean clears 15 points, but the seeds' CI includes 0: this run cannot tell
+    assert claim.ci_low < 0 < 15 < claim.ci_high and claim.verdict == INCONCLUSIVE
+    assert claim.holds is False
 
 
 def test_c2_compares_the_gain_of_long_over_short_across_sizes():
@@ -207,8 +214,13 @@ def test_c3_modular_sum_near_chance_and_above_70():
     assert good.verdict == HOLDS and good.diff == pytest.approx(20, abs=5)
     assert "chance 10.0 %" in good.ours
     assert claim(0.3, 0.9).verdict == DOES_NOT_HOLD  # none far from chance
-    assert claim(0.1, exact_bits(0.72)).verdict == MEAN_ONLY  # 400 rows: 72 % is not > 70 %
+    assert claim(0.1, exact_bits(0.72)).verdict == INCONCLUSIVE  # 400 rows: 72 % is not > 70 %
     assert claim(0.1, 0.4).verdict == REVERSED  # clearly below the bar
+    # best clearly above 70 %, none within 5 points of chance by its mean but not by its CI
+    near_by_mean = [exact_bits(p) for p in (0.06, 0.14, 0.22)]
+    assert claim(near_by_mean, 0.9).verdict == INCONCLUSIVE
+    # best − 70 % cannot tell, and none is far from chance: the claim fails on its other part
+    assert claim(0.3, exact_bits(0.72)).verdict == DOES_NOT_HOLD
 
 
 def efficiency_runs(gains: dict[int, float], sizes=(500, 2_000, 10_000)):
@@ -270,6 +282,10 @@ def test_c6_steps_to_each_runs_own_plateau():
     assert check_c6(results_frame(reversed_)).verdict == REVERSED
     medium_last = curve_runs({"long": [100] * 3, "medium": [400] * 3, "short": [300] * 3})
     assert check_c6(results_frame(medium_last)).verdict == DOES_NOT_HOLD
+    unclear = {"long": [100, 300, 200], "short": [300, 100, 200]}  # short − long: 0 on average
+    assert check_c6(results_frame(curve_runs(unclear))).verdict == INCONCLUSIVE
+    unclear_medium_last = curve_runs({**unclear, "medium": [400] * 3})
+    assert check_c6(results_frame(unclear_medium_last)).verdict == DOES_NOT_HOLD
 
 
 def test_missing_conditions_are_not_measured():
@@ -432,7 +448,7 @@ def test_c7_and_c8_carry_a_verdict():
     noisy = prompt_loss_rows(
         {("short", "im", 0.0, 100): [0.5, 0.3, 0.45], ("short", "it", 0.0, 100): [0.4] * 3}
     )
-    assert check_c8(noisy).holds is True and check_c8(noisy).verdict == MEAN_ONLY
+    assert check_c8(noisy).holds is False and check_c8(noisy).verdict == INCONCLUSIVE
 
 
 def test_learning_rate_grid_marks_the_chosen_rate_and_the_grids_edge(tmp_path):

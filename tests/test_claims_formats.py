@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 
 from explain_utils.analysis.results import ALL, COLUMNS, CORRECT_COLUMNS
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED, verdict
 from explain_utils.claims.claim import NOT_MEASURED
 from explain_utils.claims.formats import (
     C5_FORMAT,
+    MIN_GAIN,
     best_format,
     by_model,
     check_c5_format,
@@ -169,6 +170,42 @@ def test_c5_format_does_not_hold_below_15_points():
     claim = check_c5_format(*tables(c5_cells(none=0.3, best=0.38)), ["long", "fixed_width"])
     assert claim.verdict == DOES_NOT_HOLD and claim.holds is False
     assert 0 < claim.diff < 15
+
+
+def test_c5_format_rules_out_15_points_although_its_interval_includes_0():
+    """No gain to speak of (≈ +1 point): the interval includes 0 but lies wholly below the +15
+    points claimed, so the claim does not hold (not inconclusive)."""
+    claim = check_c5_format(*tables(c5_cells(none=0.3, best=0.31)), ["long", "fixed_width"])
+    assert claim.ci_low < 0 < claim.ci_high < 15
+    assert claim.verdict == DOES_NOT_HOLD and claim.holds is False
+
+
+@pytest.mark.parametrize(
+    ("none", "best", "expected"),
+    [
+        (0.3, 0.7, HOLDS),
+        (0.3, 0.38, DOES_NOT_HOLD),
+        (0.3, 0.31, DOES_NOT_HOLD),
+        (0.6, 0.3, REVERSED),
+    ],
+)
+def test_c5_format_is_stats_verdict_of_its_row(none, best, expected):
+    """The row's verdict is ``stats.verdict`` of the row's own numbers (points) at +15 points, the
+    rule every claim row uses (C5's own row the same, at its claimed size 0)."""
+    claim = check_c5_format(*tables(c5_cells(none=none, best=best)), ["long", "fixed_width"])
+    assert claim.verdict == expected
+    assert verdict(claim.diff, claim.ci_low, claim.ci_high, 100 * MIN_GAIN) == expected
+
+
+def test_c5_format_is_inconclusive_when_a_seed_disagrees():
+    """The mean clears +15 points, but one seed of the best format is below none: the seeds'
+    interval includes 0, so the run cannot tell (never a yes by the mean)."""
+    frame, _ = tables(c5_cells(none=0.3, best=0.7), exact=True)
+    at = (frame["level"] == "fixed_width") & (frame["split"] == "test_long")
+    frame.loc[at, "value"] = frame.loc[at, "seed"].map({0: 0.2, 1: 0.7, 2: 0.65})
+    claim = check_c5_format(frame, None, ["long", "fixed_width"])
+    assert claim.diff > 15 and claim.ci_low < 0
+    assert claim.verdict == INCONCLUSIVE and claim.holds is False
 
 
 def test_c5_format_without_per_row_results_uses_the_seeds():

@@ -111,27 +111,3 @@ def test_batched_generation_equals_one_at_a_time(preset, tmp_path):
     single = generate(model, tokenizer, split, "short", batch_size=1, max_new_tokens=6)
     assert batched == single
     assert evaluate(model, tokenizer, split, "short", max_new_tokens=6).metrics["n"] == len(split)
-
-
-@pytest.mark.parametrize("preset", ["t5-1m", "llama-1m"])
-def test_static_cache_generates_what_the_default_cache_does(preset, tmp_path, monkeypatch):
-    """``generate`` preallocates its KV cache for speed; the text must be the library default's."""
-    splits = load_splits(small_listops(tmp_path) / "listops")
-    tokenizer = tokenizer_for_dataset(splits)
-    torch.manual_seed(0)
-    model, _ = build_model(resolve_model(preset), tokenizer)
-    with torch.no_grad():  # an untrained model stops at once; make it write until the budget
-        head = model.get_output_embeddings().weight
-        head.normal_(0.0, 1.0)
-        head[[tokenizer.eos_token_id, tokenizer.pad_token_id]] = 0.0
-    split = splits["test_long"]
-    static = generate(model, tokenizer, split, "long", batch_size=8, max_new_tokens=24)
-    library_generate = model.generate
-
-    def default_cache(*args, **kwargs):
-        kwargs.pop("cache_implementation")
-        return library_generate(*args, **kwargs)
-
-    monkeypatch.setattr(model, "generate", default_cache)
-    assert generate(model, tokenizer, split, "long", batch_size=8, max_new_tokens=24) == static
-    assert any(static)  # the untrained model writes something, so the comparison has content

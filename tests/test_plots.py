@@ -9,7 +9,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex, to_rgb
 
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED, VERDICTS
 from explain_utils.common.names import LEVELS
 from explain_utils.plots.accuracy import (
     gain_vs_size,
@@ -19,7 +21,7 @@ from explain_utils.plots.accuracy import (
     plot_step_metrics,
     stacked_axes,
 )
-from explain_utils.plots.claims import plot_claims
+from explain_utils.plots.claims import VERDICT_COLORS, plot_claims
 from explain_utils.plots.curves import accuracy_vs_compute, plot_learning_curves, plot_plateaus
 
 MODELS = {"m-large": 20_000, "m-small": 1_000, "m-mid": 5_000}  # deliberately not by size
@@ -164,3 +166,38 @@ def test_claims_figure_puts_the_paper_beside_ours_per_unit():
     assert "paper" in legend_texts(fig.axes[0])
     empty = plot_claims(table.iloc[2:], pd.Series([float("nan")], index=[2]), "none yet")
     assert empty.axes[0].texts[0].get_text() == "no claim measured in this run"
+
+
+def test_claims_figure_shows_inconclusive_as_neither_success_nor_failure():
+    table = pd.DataFrame(
+        [
+            {"claim": c, "ours": f"t5-50k, {c}", "diff": d, "ci_low": lo, "ci_high": hi,
+             "unit": "points", "verdict": v}
+            for c, d, lo, hi, v in (
+                ("C1", 40.8, 36.9, 45.0, HOLDS),
+                ("C2", 3.0, -2.0, 8.0, INCONCLUSIVE),
+                ("C4", 8.0, 2.0, 14.0, DOES_NOT_HOLD),
+                ("C5", -5.0, -9.0, -1.0, REVERSED),
+            )
+        ]
+    )  # fmt: skip
+    ax = plot_claims(table, pd.Series([float("nan")] * 4), "claims").axes[0]
+    legend = ax.get_legend()
+    texts = legend_texts(ax)
+    assert texts[:4] == list(VERDICTS) and "paper" not in texts
+    keys = dict(zip(texts, legend.legend_handles, strict=True))
+    colors = {v: to_hex(keys[v].get_color()) for v in VERDICTS}
+    assert colors[HOLDS] == VERDICT_COLORS[HOLDS] and colors[REVERSED] == VERDICT_COLORS[REVERSED]
+    red, green, blue = to_rgb(colors[INCONCLUSIVE])
+    assert red == green == blue  # a neutral grey
+    assert colors[INCONCLUSIVE] not in (colors[HOLDS], colors[DOES_NOT_HOLD], colors[REVERSED])
+    assert (
+        keys[INCONCLUSIVE].get_fillstyle() == "none"
+        and keys[DOES_NOT_HOLD].get_fillstyle() == "full"
+    )
+    dots = {to_hex(line.get_color()) for line in ax.get_lines() if line.get_marker() == "o"}
+    assert dots == set(colors.values())  # every row drawn in its verdict's colour
+    # a panel without an inconclusive row still shows the word in its key
+    assert "inconclusive" in legend_texts(
+        plot_claims(table.iloc[:1], pd.Series([22.7]), "t").axes[0]
+    )

@@ -22,7 +22,7 @@ from explain_utils.analysis.plw_fit import (
     sweep_points,
     w_p,
 )
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED
 from explain_utils.claims import prompt_loss as prompt_loss_claims
 from explain_utils.common.names import PROFILES, TEMPLATE_TOKENS
 from explain_utils.engine.batching import encode
@@ -36,16 +36,24 @@ from explain_utils.profiles.prompt_loss import PAPER_PLW_VALUES, prompt_loss_con
 from explain_utils.studies.prompt_loss import (
     HIGHEST,
     LOWEST,
+    SAME_RATIO,
     chosen_settings,
     fine_tuning_grid,
     pretrain_config,
     selection_grid,
 )
 from explain_utils.tasks.prompt_loss_data import (
+    CLOSING,
     DATA_TYPES,
+    INSTRUCTION_SENTENCES,
     completion_ratio,
     corpus_document,
     demo_rows,
+    instruction_text,
+    layout_prompts,
+    opening_instruction,
+    position_prompts,
+    read_value,
     write_ablation_data,
 )
 from explain_utils.tasks.splits import load_splits
@@ -84,8 +92,9 @@ def test_every_profile_is_valid(profile, data_dir, tmp_path):
     if profile != "smoke":
         assert config.plw_values == PAPER_PLW_VALUES  # all ten weights of the paper
         assert len(config.seeds) >= 3 and config.n_test >= 1000 and len(config.train_sizes) >= 3
-    if profile == "quick":  # the sweep where a small training set overfits
-        assert config.sweep_train_size == min(config.train_sizes)
+    if profile == "quick":  # sizes that reach the overfitting regime; rates that bracket 2e-4
+        assert min(config.train_sizes) <= 30 and config.sweep_train_size in config.train_sizes
+        assert min(config.learning_rates) <= 1e-4 and max(config.learning_rates) >= 1e-3
     if profile == "paper":
         assert config.model == "gpt2" and config.pretrain_steps == 0
 
@@ -105,7 +114,7 @@ def test_overrides_and_none(data_dir, tmp_path):
     [
         (dict(plw_values=[0, 0.5, 1.5]), "plw_values"),
         (dict(plw_values=[0, 1]), "plw_values must hold at least 3"),
-        (dict(middle_plw_values=[0, 1]), "middle_plw_values must hold at least 3"),
+        (dict(other_plw_values=[0, 1]), "other_plw_values must hold at least 3"),
         (dict(normalization_plw_values=[2.0]), "normalization_plw_values"),
         (dict(plw_values="0.1"), "plw_values"),
         (dict(learning_rates=[]), "learning_rates"),
@@ -118,7 +127,7 @@ def test_overrides_and_none(data_dir, tmp_path):
         (dict(model="no-such-model"), "model"),
         (dict(pretrain_steps=0), "pretrain_steps must be > 0 for a preset"),
         (dict(seeds=[]), "seeds"),
-        (dict(train_sizes=[3]), "train_sizes.* must be >= 4"),
+        (dict(train_sizes=[1]), "train_sizes.* must be >= 2"),
         (dict(sweep_train_size=1), "sweep_train_size"),
         (dict(wrong=1), "unknown ablation parameter"),
     ],
@@ -141,8 +150,15 @@ def test_missing_data_and_bad_profile(tmp_path):
 def test_r_g_ordering_and_shared_completion(ablation):
     ratios = [completion_ratio(ablation[name], name)["R_g"] for name in DATA_TYPES]
     assert ratios == sorted(ratios) and ratios[0] < 1 < ratios[-1]
-    assert (list(DATA_TYPES)[0], list(DATA_TYPES)[-1]) == (LOWEST, HIGHEST)
-    assert tuple(DATA_TYPES) == tuple(n for n in prompt_loss_claims.R_G_ORDER if n in DATA_TYPES)
+    # the two kinds of prompt have the same R_g: row by row as many prompt words
+    assert ratios[0] == ratios[1]
+    assert (list(DATA_TYPES)[-1], SAME_RATIO) == (HIGHEST, list(DATA_TYPES)[0])
+    # the claims read the instruction data as the lowest R_g, the types they rest on first
+    assert prompt_loss_claims.ordered_types(pd.DataFrame({"data_type": list(DATA_TYPES)})) == [
+        LOWEST,
+        SAME_RATIO,
+        HIGHEST,
+    ]
     targets = {
         name: load_splits(ablation[name] / "listops")["test"][f"target_{kind.level}"]
         for name, kind in DATA_TYPES.items()
@@ -168,6 +184,55 @@ def test_prompts_vary_and_never_show_the_row_itself(listops_dir, ablation):
                 assert all(d in pool for d in demos)  # from the smallest training set
                 if split == "train":
                     assert query not in demos and (i >= 10 or pool[i] not in demos)
+
+
+def test_instruction_prompts_match_the_one_shot_rows_in_length(ablation):
+    for split in ("train", "validation", "test"):
+        words = load_splits(ablation[LOWEST] / "listops")[split]
+        shots = load_splits(ablation[SAME_RATIO] / "listops")[split]
+        for instruction, oneshot, marks in zip(
+            words["source"], shots["source"], words["prompt_expression"], strict=True
+        ):
+            assert len(instruction.split()) == len(oneshot.split()) == len(marks)
+            head = instruction.split()[: marks.index("1")]
+            assert not any(w.isdigit() or w.startswith("[") for w in head)  # words only
+            assert set(marks[marks.index("1") :]) == {"1"}  # then the query
+
+
+def test_expression_marks_cover_exactly_the_expressions(ablation):
+    rows = load_splits(ablation[SAME_RATIO] / "listops")["train"]
+    for prompt, marks in zip(rows["source"], rows["prompt_expression"], strict=True):
+        marked = [w for w, m in zip(prompt.split(), marks, strict=True) if m == "1"]
+        unmarked = [w for w, m in zip(prompt.split(), marks, strict=True) if m == "0"]
+        assert marked[0].startswith("[") and marked[-1] == "]"
+        assert "answer" in unmarked and not any(w.startswith("[") for w in unmarked)
+
+
+def _grammar_words() -> set[str]:
+    return {w for s in INSTRUCTION_SENTENCES for w in re.sub(r"[{}|]", " ", s).split()}
+
+
+def test_instruction_grammar():
+    text = instruction_text(np.random.default_rng(0), 40)
+    assert len(text.split()) == 40 and set(text.split()) <= _grammar_words()
+    drawn = {instruction_text(np.random.default_rng(seed), 12) for seed in range(30)}
+    assert len(drawn) > 20  # a distribution, not one sentence
+    # a corpus of the quick profile's size opens its documents with every word of the grammar,
+    # so an instruction prompt never holds a word the pre-trained tokenizer lacks
+    openings = {w for row in range(0, 9000, 2) for w in opening_instruction(row).split()}
+    assert openings == _grammar_words()
+
+
+def test_capability_prompts_and_reader():
+    queries, pool = ["[MIN 4 7 ]", "[MAX 1 2 ]"], ["[SM 1 2 ]", "[MED 3 5 7 ]", "[MIN 9 0 ]"]
+    first = position_prompts(queries, pool, 10, 1)
+    third = position_prompts(queries, pool, 10, 3)
+    assert first[0].startswith("Question: Answer: ") and first[0].endswith("[MIN 4 7 ] :")
+    assert third[1].count(CLOSING) == 2 and third[1].endswith("[MAX 1 2 ] :")
+    assert layout_prompts(["x y"]) == ["Question: x y Answer:"]
+    assert read_value(f"the smallest of 4 7 is 4 . {CLOSING} 4 . [MAX 9 ] : {CLOSING} 9 .") == 4
+    assert read_value("the smallest of 4 7 is 4 ; answer 4") == 4
+    assert read_value("the smallest of 4 7") is None
 
 
 def test_demo_rows_is_deterministic_and_excludes_the_row():
@@ -203,6 +268,8 @@ def test_corpus_is_disjoint_and_never_holds_a_completion(listops_dir, ablation):
 def test_corpus_document_wording():
     doc = corpus_document(["[SM 6 [SM 0 9 7 ] ]", "[MIN 4 7 ]"], 10)
     assert doc.startswith("[SM 6 [SM 0 9 7 ] ] : the sum of 0 9 7 modulo 10")
+    opened = corpus_document(["[MIN 4 7 ]"], 10, "read the numbers first .")
+    assert opened.startswith("read the numbers first . [MIN 4 7 ] : the smallest")
     assert doc.count(" ; ") == 1  # between the first expression's two steps
     assert "so the answer to it , the result , is 2 . [MIN 4 7 ] :" in doc
     assert doc.endswith("the smallest of 4 7 is 4 . so the answer to it , the result , is 4 .")
@@ -213,7 +280,8 @@ def test_vocabulary_and_rewrites(listops_dir, ablation, tmp_path):
     for name, kind in DATA_TYPES.items():
         for split in load_splits(ablation[name] / "listops").values():
             for text in [*split["source"], *split[f"target_{kind.level}"]]:
-                assert set(text.split()) <= vocab, name
+                # a small corpus may miss a grammar word: test_instruction_grammar covers those
+                assert set(text.split()) - _grammar_words() <= vocab, name
     before = {k: dataset_fingerprint(v / "listops") for k, v in ablation.items()}
     again = write_ablation_data(listops_dir, tmp_path / "again", 40, 10, 60, 6, 5)
     assert before == {k: dataset_fingerprint(v / "listops") for k, v in again.items()}
@@ -247,14 +315,14 @@ def test_pretrain_and_selection_grid(data_dir, tmp_path):
 def test_chosen_settings_breaks_ties_towards_fewer_steps():
     table = pd.DataFrame(
         [("long", 1e-3, 25, 0.5), ("long", 1e-3, 50, 0.7), ("long", 5e-4, 50, 0.7),
-         ("long", 5e-4, 100, 0.7), ("fewshot", 1e-3, 25, 0.2), ("fewshot", 5e-4, 75, 0.3)],
+         ("long", 5e-4, 100, 0.7), ("oneshot", 1e-3, 25, 0.2), ("oneshot", 5e-4, 75, 0.3)],
         columns=["data_type", "learning_rate", "step", "validation_accuracy"],
     )  # fmt: skip
     chosen = chosen_settings(table)
-    assert list(chosen.index) == ["fewshot", "long"]  # R_g order
+    assert list(chosen.index) == ["oneshot", "long"]  # R_g order
     assert chosen.loc["long", "steps"] == 50 and chosen.loc["long", "learning_rate"] == 5e-4
-    assert chosen.loc["fewshot", "steps"] == 75
-    assert not chosen.loc["long", "last_step"] and not chosen.loc["fewshot", "last_step"]
+    assert chosen.loc["oneshot", "steps"] == 75
+    assert not chosen.loc["long", "last_step"] and not chosen.loc["oneshot", "last_step"]
     assert chosen_settings(table[table["step"] <= 50]).loc["long", "last_step"]
 
 
@@ -262,25 +330,39 @@ def test_fine_tuning_grid(data_dir, tmp_path):
     config = prompt_loss_config("quick", data_dir, tmp_path)
     grid = fine_tuning_grid(config, "some/model", _chosen(steps=75))
     seeds, weights = len(config.seeds), len(config.plw_values) - 1
-    sizes = len(config.train_sizes) - 1  # beyond the sweep's own
+    others = len(config.other_plw_values) - 1
+    sizes, masked = len(config.train_sizes), len(config.masked_plw_values)
     norm = len([w for w in config.normalization_plw_values if w > 0])
-    assert len(grid[LOWEST]) == seeds * (1 + weights + 1 + norm + 2 * sizes)
-    assert len(grid["oneshot"]) == seeds * (len(config.middle_plw_values) + 1)
-    assert len(grid[HIGHEST]) == seeds * (1 + weights + 1)
+    assert len(grid[LOWEST]) == seeds * (2 * sizes + weights + masked + norm)
+    assert len(grid[SAME_RATIO]) == seeds * (2 + others + masked)
+    assert len(grid[HIGHEST]) == seeds * (2 + others)
     for runs in grid.values():  # (the data directory is part of a run's key as well)
         assert len({repr(c.hashed()) for c in runs}) == len(runs)
     every = [c for runs in grid.values() for c in runs]
-    assert {(c.steps, c.learning_rate, c.scheduler) for c in every} == {(75, 1e-3, "constant")}
+    assert {(c.learning_rate, c.scheduler) for c in every} == {(1e-3, "constant")}
     assert all(c.eval_loss and c.eval_splits == ("test",) and c.level == "long" for c in every)
+    curves = [c for c in every if c.loss_mode in ("completion", "im")]
+    # IT and IM run to the end of the budget for their curves, scored at the chosen step
+    assert {(c.steps, c.score_step, c.eval_every) for c in curves} == {
+        (config.max_steps, 75, config.eval_every)
+    }
+    sweeps = [c for c in every if c.loss_mode == "plw"]
+    assert {(c.steps, c.score_step, c.eval_every) for c in sweeps} == {(75, None, 75)}
     low = grid[LOWEST]
     assert {c.train_size for c in low if c.loss_mode == "im"} == set(config.train_sizes)
     assert {c.train_size for c in low if c.loss_mode == "completion"} == set(config.train_sizes)
     completion_norm = {c.prompt_loss_weight for c in low if c.loss_normalization == "completion"}
     assert completion_norm == set(config.normalization_plw_values) - {0.0}
     assert not any(c.loss_normalization == "completion" for c in grid[HIGHEST])
-    sweep = [c for c in grid[HIGHEST] if c.seed == 0 and c.loss_mode != "im"]
+    assert not any(c.prompt_loss_tokens == "words" for c in grid[HIGHEST])
+    for name in (LOWEST, SAME_RATIO):
+        words = {c.prompt_loss_weight for c in grid[name] if c.prompt_loss_tokens == "words"}
+        assert words == set(config.masked_plw_values)
+    sweep = [c for c in low if c.seed == 0 and c.loss_mode != "im" and c.train_size == 100]
+    sweep = [
+        c for c in sweep if c.loss_normalization == "weights" and c.prompt_loss_tokens == "all"
+    ]
     assert sorted(c.prompt_loss_weight for c in sweep) == list(config.plw_values)
-    assert all(c.eval_every == 75 for c in sweep if c.loss_mode == "plw")  # scored once
 
 
 # ---------------------------------------------------------------- engine support
@@ -412,7 +494,7 @@ def test_c7_holds_for_an_inverted_u_on_the_lowest_r_g_only():
     frame, correct = _sweeps(inverted, lambda x: 0.5 + 0.1 * x)
     claim = prompt_loss_claims.check_c7(frame, correct)
     assert claim.verdict == HOLDS and claim.holds and claim.diff < 0 and claim.ci_high < 0
-    assert claim.n_rows == 400 and "fewshot" in claim.statement and "long" in claim.statement
+    assert claim.n_rows == 400 and LOWEST in claim.statement and HIGHEST in claim.statement
     points = sweep_points(frame, LOWEST)
     assert len(points) == 30 and set(points["method"]) == {"it", "plw"}
     seeds_only = prompt_loss_claims.check_c7(frame)  # without per-row results: OLS over the runs
@@ -466,7 +548,7 @@ def test_c8_is_judged_at_the_smallest_size_on_the_same_rows():
     frame, correct = _results(_im(0.4, 0.7))
     assert prompt_loss_claims.check_c8(frame, correct).verdict == REVERSED
     frame, correct = _results(_im(0.5, 0.5))
-    assert prompt_loss_claims.check_c8(frame, correct).verdict in (DOES_NOT_HOLD, MEAN_ONLY)
+    assert prompt_loss_claims.check_c8(frame, correct).verdict in (DOES_NOT_HOLD, INCONCLUSIVE)
     gains = prompt_loss_claims.im_gains(frame, correct)
     assert set(gains["train_size"]) == {100, 1000} and (gains["n_rows"] == 400).all()
     no_im = frame[frame["method"] != "im"]

@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 from explain_utils.analysis.stats import (
     DOES_NOT_HOLD,
     HOLDS,
-    MEAN_ONLY,
+    INCONCLUSIVE,
     REVERSED,
     VERDICTS,
     paired_contrast,
@@ -35,11 +35,13 @@ def test_clearly_separated_pair_holds():
     assert verdict(est.diff, est.ci_low, est.ci_high, min_effect=0.15) == HOLDS
 
 
-def test_identical_conditions_do_not_hold():
+def test_identical_conditions():
+    """A CI of exactly [0, 0] includes 0: inconclusive for "b > a", but it rules out +15 points."""
     a = bernoulli(0.5)
     est = paired_difference(a, a.copy())
     assert (est.diff, est.ci_low, est.ci_high) == (0.0, 0.0, 0.0)
-    assert verdict(est.diff, est.ci_low, est.ci_high) == DOES_NOT_HOLD
+    assert verdict(est.diff, est.ci_low, est.ci_high) == INCONCLUSIVE
+    assert verdict(est.diff, est.ci_low, est.ci_high, min_effect=0.15) == DOES_NOT_HOLD
 
 
 def test_opposite_direction_is_reversed():
@@ -61,12 +63,13 @@ def test_pairing_cancels_shared_row_difficulty():
 
 
 def test_seed_level_noise_widens_the_interval():
-    """A seed that disagrees makes the seed resampling include 0: holds by the mean only."""
+    """A seed that disagrees makes the seed resampling include 0: the mean clears the claimed size
+    but the run cannot tell, so the verdict is inconclusive, not a weak yes."""
     a = np.vstack([bernoulli(0.4, 1, seed=s)[0] for s in range(3)])
     b = np.vstack([bernoulli(p, 1, seed=10 + s)[0] for s, p in enumerate((0.8, 0.75, 0.35))])
     est = paired_difference(a, b)
     assert est.diff > 0.15 and est.ci_low < 0 < est.ci_high
-    assert verdict(est.diff, est.ci_low, est.ci_high, min_effect=0.15) == MEAN_ONLY
+    assert verdict(est.diff, est.ci_low, est.ci_high, min_effect=0.15) == INCONCLUSIVE
 
 
 def test_deterministic_for_a_seed():
@@ -123,20 +126,59 @@ def test_swapping_conditions_mirrors_the_estimate(a, b):
     ("diff", "low", "high", "min_effect", "direction", "expected"),
     [
         (0.20, 0.10, 0.30, 0.15, 1, HOLDS),
-        (0.20, -0.02, 0.40, 0.15, 1, MEAN_ONLY),  # size met, CI includes 0
+        (0.15, 0.01, 0.30, 0.15, 1, HOLDS),  # the size met exactly
+        (0.20, -0.02, 0.40, 0.15, 1, INCONCLUSIVE),  # size met by the mean, CI includes 0
+        (0.05, -0.02, 0.16, 0.15, 1, INCONCLUSIVE),  # CI includes 0 and reaches the size
         (0.05, 0.01, 0.09, 0.15, 1, DOES_NOT_HOLD),  # an effect, smaller than claimed
+        (0.02, -0.03, 0.07, 0.15, 1, DOES_NOT_HOLD),  # CI includes 0 but rules out the size
         (0.05, 0.01, 0.09, 0.0, 1, HOLDS),
-        (0.00, -0.05, 0.05, 0.0, 1, DOES_NOT_HOLD),
+        (0.00, -0.05, 0.05, 0.0, 1, INCONCLUSIVE),
+        (-0.02, -0.05, 0.01, 0.0, 1, INCONCLUSIVE),  # the mean the wrong way, CI includes 0
+        (0.00, 0.00, 0.00, 0.0, 1, INCONCLUSIVE),  # a CI that touches 0 includes it
         (-0.10, -0.20, -0.01, 0.0, 1, REVERSED),
+        (-0.10, -0.20, -0.01, 0.15, 1, REVERSED),  # reversed beats "below the claimed size"
         (-0.10, -0.20, -0.01, 0.0, -1, HOLDS),  # a claimed decrease
+        (-0.10, -0.20, -0.01, 0.15, -1, DOES_NOT_HOLD),  # a decrease, smaller than claimed
         (0.10, 0.01, 0.20, 0.0, -1, REVERSED),
-        (0.02, math.nan, math.nan, 0.0, 1, MEAN_ONLY),  # no CI: by the mean at best
-        (-0.02, math.nan, math.nan, 0.0, 1, DOES_NOT_HOLD),
+        (0.02, math.nan, math.nan, 0.0, 1, INCONCLUSIVE),  # no CI: the run cannot tell
+        (-0.02, math.nan, math.nan, 0.0, 1, INCONCLUSIVE),
+        (0.02, math.nan, math.nan, 0.15, 1, INCONCLUSIVE),  # no CI rules out the size either
+        (0.02, 0.01, math.nan, 0.0, 1, INCONCLUSIVE),  # one NaN bound is enough
     ],
 )
 def test_verdict_table(diff, low, high, min_effect, direction, expected):
     assert verdict(diff, low, high, min_effect, direction) == expected
     assert expected in VERDICTS
+
+
+def test_four_verdict_words():
+    assert VERDICTS == ("holds", "inconclusive", "does not hold", "reversed")
+    assert INCONCLUSIVE == "inconclusive"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.floats(-1, 1),
+    st.floats(-1, 1),
+    st.floats(-1, 1),
+    st.sampled_from([0.0, 0.05, 0.15]),
+    st.sampled_from([1, -1]),
+)
+def test_verdict_properties(diff, a, b, min_effect, direction):
+    """What each word promises, on any numbers: a yes needs the whole CI on the claimed side, a CI
+    that includes 0 (and does not rule out the claimed size) gives neither a yes nor a no."""
+    judged = verdict(diff, a, b, min_effect, direction)
+    low, high = sorted((direction * a, direction * b))
+    d = direction * diff
+    assert judged in VERDICTS
+    assert (judged == REVERSED) == (high < 0)
+    if judged == HOLDS:
+        assert low > 0 and d > 0 and d >= min_effect
+    if low <= 0 <= high and (min_effect == 0 or high >= min_effect):
+        assert judged == INCONCLUSIVE
+    if judged == DOES_NOT_HOLD:
+        assert low > 0 or high < min_effect
+    assert verdict(-diff, -a, -b, min_effect, -direction) == judged  # a claimed decrease mirrors
 
 
 def test_verdict_rejects_bad_input():

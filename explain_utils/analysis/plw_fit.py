@@ -41,11 +41,16 @@ def type_column(frame: pd.DataFrame) -> str:
     return "data_type" if "data_type" in frame else "completion"
 
 
-def _sweep_runs(rows: pd.DataFrame, normalization: str = "weights") -> pd.DataFrame:
-    """Rows of one PLW sweep (``plw`` runs with ``normalization`` and ``it`` at the train size where
-    they ran), with completion-only (``it``) runs given their prompt-loss weight of 0."""
+def _sweep_runs(
+    rows: pd.DataFrame, normalization: str = "weights", prompt_tokens: str = "all"
+) -> pd.DataFrame:
+    """Rows of one PLW sweep (``plw`` runs with ``normalization`` and ``prompt_tokens``, and ``it``
+    at the train size where they ran), with completion-only (``it``) runs given their prompt-loss
+    weight of 0."""
     if "normalization" in rows:
         rows = rows[(rows["method"] != "plw") | (rows["normalization"] == normalization)]
+    if "prompt_tokens" in rows:
+        rows = rows[(rows["method"] != "plw") | (rows["prompt_tokens"] == prompt_tokens)]
     sizes = rows.loc[rows["method"] == "plw", "train_size"].unique()
     rows = rows[rows["method"].isin(["plw", "it"]) & rows["train_size"].isin(sizes)]
     return rows.assign(
@@ -54,14 +59,14 @@ def _sweep_runs(rows: pd.DataFrame, normalization: str = "weights") -> pd.DataFr
 
 
 def sweep_points(
-    frame: pd.DataFrame, data_type: str, normalization: str = "weights"
+    frame: pd.DataFrame, data_type: str, normalization: str = "weights", prompt_tokens: str = "all"
 ) -> pd.DataFrame:
     """The PLW sweep of one data type: per run ``prompt_loss_weight``, ``w_p``, ``seed``, ``value``
     (final test accuracy). Completion-only runs (``it``) are the PLW = 0 points; the train size is
     the sweep's, i.e. the one at which ``plw`` runs exist."""
     column = type_column(frame)
     rows = final_accuracy(frame, task=None)
-    rows = _sweep_runs(rows[rows[column] == data_type], normalization)
+    rows = _sweep_runs(rows[rows[column] == data_type], normalization, prompt_tokens)
     rows = rows.assign(w_p=w_p(rows["prompt_loss_weight"].to_numpy(dtype=float)))
     keep = [column, "method", "train_size", "prompt_loss_weight", "w_p", "seed", "value"]
     return rows[keep + (["run_id"] if "run_id" in rows else [])]

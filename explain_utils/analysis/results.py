@@ -81,6 +81,9 @@ def run_rows(result: RunResult) -> list[dict]:
     """Tidy rows of one run: final metrics (overall, by depth, by length bucket) and its learning curve."""
     cfg = result.config
     last = result.curve[-1] if result.curve else {}
+    if cfg.get("score_step"):  # the final metrics were taken at that step, not at the end
+        last = next((p for p in result.curve if p["step"] == cfg["score_step"]), {})
+        last = last or {"step": cfg["score_step"]}
     base = {
         "run_id": result.run_id,
         "model": cfg["model"],

@@ -7,6 +7,7 @@ indices and row indices once per replicate and applies the same indices to every
 a lucky seed — cancels in the difference. Estimates are fractions; tables show points (× 100).
 With three seeds the seed level has only ten distinct resamples and understates the spread
 between seeds that more seeds would show; the interval is then mostly the rows' uncertainty.
+A claim's verdict is one of four words, ``VERDICTS``, by the one rule that ``verdict`` states.
 
 Light imports only (numpy): the claims and the figures use this module.
 """
@@ -22,10 +23,10 @@ import numpy as np
 N_BOOT = 2000
 CONFIDENCE = 0.95
 HOLDS = "holds"
-MEAN_ONLY = "holds by the mean only"
+INCONCLUSIVE = "inconclusive"
 DOES_NOT_HOLD = "does not hold"
 REVERSED = "reversed"
-VERDICTS: tuple[str, ...] = (HOLDS, MEAN_ONLY, DOES_NOT_HOLD, REVERSED)
+VERDICTS: tuple[str, ...] = (HOLDS, INCONCLUSIVE, DOES_NOT_HOLD, REVERSED)  # rule: ``verdict``
 
 
 @dataclass(frozen=True)
@@ -105,16 +106,20 @@ def verdict(
 ) -> str:
     """One of ``VERDICTS`` for a claimed difference ``diff`` (in the units of ``min_effect``).
 
-    With ``d = direction·diff`` and the CI turned the same way:
+    The book's one rule for its verdict words, stated here only. With ``d = direction·diff`` and
+    the 95 % CI turned the same way:
 
     - ``reversed``: the CI lies wholly on the other side of 0;
     - ``holds``: the CI lies wholly on the claimed side of 0 *and* the mean meets the claimed size
       (``d ≥ min_effect``; ``d > 0`` when ``min_effect`` is 0);
-    - ``holds by the mean only``: the mean meets the claimed size but the CI includes 0;
-    - ``does not hold``: anything else — including a CI that excludes 0 around a mean smaller
-      than the claimed size (an effect, but not the one claimed).
+    - ``does not hold``: the CI excludes 0 on the claimed side but the mean falls short of the
+      claimed size (an effect, but not the one claimed), or, when ``min_effect > 0``, the whole CI
+      lies below the claimed size (the size is ruled out even if 0 is not);
+    - ``inconclusive``: anything else, i.e. the CI includes 0 and does not rule out the claimed
+      size: this run cannot tell, whatever the mean says.
 
-    A NaN bound counts as a CI that includes 0.
+    A NaN bound counts as a CI that includes 0 (and rules nothing out), so it gives
+    ``inconclusive``.
     """
     if direction not in (-1, 1):
         raise ValueError(f"direction must be +1 or -1, got {direction!r}")
@@ -123,10 +128,11 @@ def verdict(
     d = direction * diff
     low, high = sorted((direction * ci_low, direction * ci_high))
     if math.isnan(ci_low) or math.isnan(ci_high):
-        low = high = math.nan  # comparisons with NaN are False: neither side excluded
+        return INCONCLUSIVE
     if high < 0:
         return REVERSED
-    meets_size = d > 0 and d >= min_effect
-    if meets_size and low > 0:
-        return HOLDS
-    return MEAN_ONLY if meets_size else DOES_NOT_HOLD
+    if low > 0:
+        return HOLDS if d > 0 and d >= min_effect else DOES_NOT_HOLD
+    if min_effect > 0 and high < min_effect:
+        return DOES_NOT_HOLD
+    return INCONCLUSIVE

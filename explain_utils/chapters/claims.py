@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED
 from explain_utils.chapters.prose import listed
 from explain_utils.claims.claim import NOT_MEASURED, primary_claims
 from explain_utils.common.names import DEFAULT_PROFILE
@@ -18,7 +18,7 @@ from explain_utils.profiles.checks import check_profile, from_notebook
 # a verdict as the verb of a sentence: (one claim, several claims)
 VERDICT_PHRASES: dict[str, tuple[str, str]] = {
     HOLDS: ("holds", "hold"),
-    MEAN_ONLY: ("holds by the mean only", "hold by the mean only"),
+    INCONCLUSIVE: ("is inconclusive", "are inconclusive"),
     DOES_NOT_HOLD: ("does not hold", "do not hold"),
     REVERSED: ("is reversed", "are reversed"),
     NOT_MEASURED: ("was not measured", "were not measured"),

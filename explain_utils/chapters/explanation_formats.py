@@ -14,7 +14,7 @@ from pandas.io.formats.style import Styler
 
 from explain_utils.analysis import step_errors
 from explain_utils.analysis.results import write_tidy
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED
 from explain_utils.analysis.tables import (
     accuracy_table,
     curve_table,
@@ -52,7 +52,7 @@ BREAKDOWNS: tuple[tuple[str, str], ...] = (
 # verdict without words here is given as it is
 AHEAD = {
     HOLDS: "ahead",
-    MEAN_ONLY: "ahead by the mean only",
+    INCONCLUSIVE: "inconclusive: the interval includes 0",
     DOES_NOT_HOLD: "not ahead",
     REVERSED: "behind",
 }
@@ -60,8 +60,9 @@ AHEAD = {
 C5_FORMAT_TEXT = {
     HOLDS: "The best explained target ({best}) beats the answer-only level by at least the +15 "
     "points the goal asked, its 95 % interval above 0",
-    MEAN_ONLY: "The best explained target ({best}) gains at least the +15 points over the "
-    "answer-only level that the goal asked by its mean, but its 95 % interval includes 0",
+    INCONCLUSIVE: "The 95 % interval of the best explained target's ({best}) lead over the "
+    "answer-only level includes 0, so this run cannot tell whether it gains the +15 points the "
+    "goal asked",
     DOES_NOT_HOLD: "The best explained target ({best}) falls short of the +15 points over the "
     "answer-only level that the goal asked",
     REVERSED: "The answer-only level beats the best explained target ({best}), its 95 % interval "
@@ -222,7 +223,7 @@ def gains_table(format_gains: pd.DataFrame) -> pd.DataFrame:
 
 
 def _contrast_text(rows: pd.DataFrame) -> str:
-    """``name +1.2 [-3.4, +5.6] points (ahead by the mean only), …`` for contrasts of one base."""
+    """``name +1.2 [-3.4, +5.6] points (inconclusive: …), …`` for contrasts of one base."""
     return (
         ", ".join(
             f"{contrast.split(' − ')[0]} {100 * diff:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}] "

@@ -16,7 +16,7 @@ import pandas as pd
 
 from explain_utils.analysis import baselines, step_errors
 from explain_utils.analysis.results import write_tidy
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED
 from explain_utils.analysis.tables import (
     accuracy_table,
     breakdown_table,
@@ -49,8 +49,8 @@ PAPER_JUMP = 150 / 75
 C5_TEXT = {
     HOLDS: "At the largest model the best explained level beats the answer-only level on the "
     "longer split, its 95 % interval above 0",
-    MEAN_ONLY: "At the largest model the best explained level is ahead of the answer-only level "
-    "on the longer split by its mean, but its 95 % interval includes 0",
+    INCONCLUSIVE: "At the largest model the 95 % interval of the best explained level's lead over "
+    "the answer-only level on the longer split includes 0, so this run cannot tell which is ahead",
     DOES_NOT_HOLD: "At the largest model the best explained level is not ahead of the answer-only "
     "level on the longer split",
     REVERSED: "At the largest model the answer-only level beats the best explained level on the "

@@ -26,6 +26,7 @@ from explain_utils.engine.run_store import RunResult
 from explain_utils.engine.train_config import TrainConfig
 from explain_utils.profiles.checks import from_notebook
 from explain_utils.profiles.prompt_loss import PromptLossConfig, prompt_loss_config
+from explain_utils.studies import capability as capability_check
 from explain_utils.studies import prompt_loss as study
 from explain_utils.tasks import prompt_loss_data
 
@@ -37,7 +38,18 @@ SELECTION_TITLE = "Completion-only fine-tuning (PLW = 0) on validation"
 SWEEP_TITLE = "Test accuracy against the prompt-loss weight"
 NORMALIZATION_TITLE = f"{study.LOWEST} data: the two loss normalisers"
 CURVES_TITLE = f"{study.LOWEST} data: completion loss during fine-tuning"
-GAINS_TITLE = "IM − IT: by training-set size (lowest R_g) and by R_g (sweep size)"
+GAINS_TITLE = "IM − IT: by training-set size (instruction data) and by data type (sweep size)"
+CAPABILITY_TITLE = "The pre-trained model before fine-tuning, in its own format"
+MECHANISM_TITLE = "PLW − IT on the same rows: prompts in words against prompts of expressions"
+# the conditions of the mechanism experiment: (data type, prompt tokens the prompt loss covers)
+MECHANISM: tuple[tuple[str, str], ...] = (
+    (study.LOWEST, "all"),
+    (study.LOWEST, "words"),
+    (study.SAME_RATIO, "all"),
+    (study.SAME_RATIO, "words"),
+    (study.HIGHEST, "all"),
+)
+CAPABLE_MARGIN = 0.10  # a fine-tuned cell a verdict rests on must clear the rule by this much
 
 
 def configure(namespace: Mapping[str, Any]) -> PromptLossConfig:
@@ -145,6 +157,61 @@ def pretrain(config: PromptLossConfig, dirs: Mapping[str, Path]) -> Pretraining:
     )
     model = str(Path(result.run_dir) / "model")
     return Pretraining(model, f"{config.model}, pre-trained", run, result)
+
+
+@dataclass(frozen=True)
+class Capability:
+    """What the pre-trained model does before fine-tuning (``studies.capability``)."""
+
+    table: pd.DataFrame  # by query position in its own format, and zero-shot per layout
+    criterion: pd.DataFrame  # per data type: the query's position and whether it passes
+    curve: pd.DataFrame  # along pre-training (empty for a hub checkpoint)
+
+
+def capability(
+    config: PromptLossConfig, pretraining: Pretraining, dirs: Mapping[str, Path]
+) -> Capability:
+    """The capability check on ``capability_rows`` test rows (generation, a minute or two)."""
+    table = capability_check.capability_table(pretraining.base_model, dirs, config.capability_rows)
+    curve = (
+        capability_check.capability_curve(pretraining.result.run_dir, dirs, config.capability_rows)
+        if pretraining.result is not None
+        else pd.DataFrame()
+    )
+    return Capability(table, capability_check.criterion(table), curve)
+
+
+def capability_frame(found: Capability) -> pd.DataFrame:
+    """The capability check as one tidy table: the probes at the end of pre-training
+    (``step`` empty) and the curve along it."""
+    return pd.concat([found.table.assign(step=pd.NA), found.curve], ignore_index=True)
+
+
+def capability_values(found: Capability) -> dict[str, str]:
+    """The capability table and the criterion in words."""
+    own = found.table[found.table["probe"] == "own format"]
+    by_position = ", ".join(
+        f"{100 * accuracy:.1f} % at position {int(position)}"
+        for position, accuracy in zip(own["query position"], own["accuracy"], strict=True)
+    )
+    rule = float(own["one-line rule"].iloc[0])
+    layouts = found.table[found.table["probe"] != "own format"]
+    zero_shot = ", ".join(
+        f"{r.probe.split(' ')[0]} {100 * r.accuracy:.1f} %" for r in layouts.itertuples()
+    )
+    passing = list(found.criterion.loc[found.criterion["passes"], "data type"])
+    failing = list(found.criterion.loc[~found.criterion["passes"], "data type"])
+    met = (
+        f"every data type's query sits where the model is capable ({', '.join(passing)})"
+        if not failing
+        else f"the criterion fails for {', '.join(failing)}: their verdicts cannot be read as "
+        "evidence about prompt loss"
+    )
+    return {
+        "capability_positions": f"{by_position} (the one-line rule: {100 * rule:.1f} %)",
+        "capability_zero_shot": zero_shot,
+        "capability_met": met,
+    }
 
 
 def pretraining_values(pretraining: Pretraining) -> dict[str, str]:
@@ -307,6 +374,59 @@ def sweep_values(
     values["best_run"] = (
         f"{100 * best['mean']:.1f} % ({best['data_type']}, PLW {best['prompt_loss_weight']:g})"
     )
+    return values
+
+
+def capable_values(sweep: pd.DataFrame, lines: Mapping[str, float]) -> dict[str, str]:
+    """Whether the best fine-tuned cell of each data type clears the one-line rule by
+    ``CAPABLE_MARGIN``: below it a sweep measures an optimisation failure, not prompt loss."""
+    rule = lines[RULE]
+    parts, short = [], []
+    for name in prompt_loss_data.DATA_TYPES:
+        best = best_in(sweep, name)
+        parts.append(f"{name} {100 * best:.1f} %")
+        if best < rule + CAPABLE_MARGIN:
+            short.append(name)
+    verdict = (
+        f"each {100 * CAPABLE_MARGIN:.0f} points or more above the rule"
+        if not short
+        else f"{', '.join(short)} less than {100 * CAPABLE_MARGIN:.0f} points above the rule"
+    )
+    return {
+        "capable_cells": f"{'; '.join(parts)} against {100 * rule:.1f} % for the rule: {verdict}"
+    }
+
+
+def mechanism(frame: pd.DataFrame, correct: pd.DataFrame) -> pd.DataFrame:
+    """PLW − IT at every weight of each condition of ``MECHANISM`` (paired, same seeds and rows)."""
+    tables = [
+        prompt_loss_claims.prompt_loss_effects(frame, correct, name, tokens)
+        for name, tokens in MECHANISM
+    ]
+    return pd.concat([t for t in tables if not t.empty], ignore_index=True)
+
+
+def mechanism_values(effects: pd.DataFrame) -> dict[str, str]:
+    """Per condition, PLW − IT at the largest weight run and the best weight, in words."""
+    values = {}
+    for (name, tokens), group in effects.groupby(["data_type", "prompt_tokens"], sort=False):
+        last, best = group.iloc[-1], group.loc[group["diff"].idxmax()]
+        what = f"{name}, prompt loss on {'every prompt token' if tokens == 'all' else 'the words alone'}"
+        values[f"effect_{name}_{tokens}"] = (
+            difference_sentence(
+                last["diff"],
+                last["ci_low"],
+                last["ci_high"],
+                f"{what}: PLW {last['prompt_loss_weight']:g} − IT",
+            )
+            + "; at its best weight, "
+            + difference_sentence(
+                best["diff"],
+                best["ci_low"],
+                best["ci_high"],
+                f"PLW {best['prompt_loss_weight']:g} − IT",
+            )
+        )
     return values
 
 

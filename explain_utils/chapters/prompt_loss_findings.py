@@ -10,11 +10,11 @@ from collections.abc import Mapping
 import pandas as pd
 
 from explain_utils.analysis.plw_fit import QuadraticFit
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED
 from explain_utils.chapters.prompt_loss import RULE, best_in
 from explain_utils.chapters.prose import by_verdict
 from explain_utils.claims.claim import NOT_MEASURED, Claim
-from explain_utils.studies.prompt_loss import HIGHEST, LOWEST
+from explain_utils.studies.prompt_loss import HIGHEST, LOWEST, SAME_RATIO
 
 PAPERS_REGIME = "the regime the papers describe (a model that can do the task, overfitting a small instruction set)"
 
@@ -44,9 +44,9 @@ def c7_headline(claim: Claim, fits: Mapping[str, QuadraticFit | None]) -> str:
             f"On the {LOWEST} data accuracy is an inverted U in the prompt-loss weight, its "
             f"optimum inside (0, 1), and on the {HIGHEST} data it is not"
         ),
-        MEAN_ONLY: (
-            f"On the {LOWEST} data the fit bends downwards with its optimum inside (0, 1), but "
-            "the interval of its curvature includes 0"
+        INCONCLUSIVE: (
+            f"On the {LOWEST} data the interval of the fit's curvature includes 0: this run "
+            "cannot tell an inverted U in the prompt-loss weight from none"
         ),
         REVERSED: (
             f"On the {LOWEST} data accuracy is a U in the prompt-loss weight, its curvature's "
@@ -67,7 +67,7 @@ def c8_headline(claim: Claim, by_size: pd.DataFrame) -> str:
     diff = f"IM − IT {claim.diff:+.1f} points [{claim.ci_low:+.1f}, {claim.ci_high:+.1f}]"
     sentences = {
         HOLDS: f"{where}, IM is more accurate than IT ({diff})",
-        MEAN_ONLY: f"{where}, IM is ahead of IT by the mean, but the interval includes 0 ({diff})",
+        INCONCLUSIVE: f"{where}, the interval of IM − IT includes 0: this run cannot tell ({diff})",
         DOES_NOT_HOLD: f"{where}, IM is not ahead of IT ({diff})",
         REVERSED: f"{where}, IM is less accurate than IT ({diff})",
     }
@@ -170,6 +170,48 @@ def by_size_sentence(by_size: pd.DataFrame) -> str:
     return "; ".join([text, *parts])
 
 
+def _direction(effects: pd.DataFrame, data_type: str, tokens: str) -> str | None:
+    """At the largest weight of one condition: ``up``, ``down`` (interval clear of 0) or ``flat``."""
+    rows = effects[(effects["data_type"] == data_type) & (effects["prompt_tokens"] == tokens)]
+    if rows.empty:
+        return None
+    last = rows.sort_values("prompt_loss_weight").iloc[-1]
+    return "up" if last["ci_low"] > 0 else "down" if last["ci_high"] < 0 else "flat"
+
+
+_MOVES = {
+    "up": "raises accuracy",
+    "down": "lowers accuracy",
+    "flat": "leaves accuracy where IT has it, within the interval",
+}
+
+
+def mechanism_headline(effects: pd.DataFrame) -> str:
+    """The mechanism experiment in one sentence: at the largest weight, what a prompt loss does
+    to accuracy on prompts in words and on prompts of expressions at the same R_g, and what
+    masking the expressions changes."""
+    words, exprs = _direction(effects, LOWEST, "all"), _direction(effects, SAME_RATIO, "all")
+    if words is None or exprs is None:
+        return (
+            "This run's grid lacks one of the two kinds of prompt, so the mechanism is not tested"
+        )
+    text = (
+        f"At the largest weight a prompt loss {_MOVES[words]} on prompts in words ({LOWEST}) "
+        f"and {_MOVES[exprs]} on prompts of expressions ({SAME_RATIO})"
+    )
+    masked = _direction(effects, SAME_RATIO, "words")
+    if masked is not None and masked != exprs:
+        text += (
+            f"; with the expressions masked out of the prompt loss it {_MOVES[masked]} on the "
+            f"{SAME_RATIO} data, so the expression tokens carry the difference"
+        )
+    elif masked is not None:
+        text += f"; masking the expressions out of the prompt loss does not change that on the {SAME_RATIO} data"
+    if words == exprs:
+        return text + ": the kind of prompt does not decide the sign here"
+    return text + ": the kind of prompt decides what the prompt loss does"
+
+
 def findings_values(
     c7: Claim,
     c8: Claim,
@@ -178,8 +220,10 @@ def findings_values(
     lines: Mapping[str, float],
     overfit: pd.DataFrame,
     by_size: pd.DataFrame,
+    effects: pd.DataFrame,
 ) -> dict[str, str]:
-    """Every sentence of "What we found": the two headlines, C7 weighed, C8 read along the size."""
+    """Every sentence of "What we found": the two headlines, C7 weighed, C8 read along the size,
+    and the mechanism experiment."""
     rule = lines[RULE]
     low_best, high_best = best_in(sweep, LOWEST), best_in(sweep, HIGHEST)
     it_curves = overfit[overfit["method"] == "it"]
@@ -194,4 +238,5 @@ def findings_values(
         "c7_curvature": curvature_sentence(fits.get(LOWEST), low_best > rule),
         "c7_high": high_sentence(fits.get(HIGHEST), high_best > rule, high_best),
         "c8_by_size": by_size_sentence(by_size),
+        "mechanism_headline": mechanism_headline(effects),
     }

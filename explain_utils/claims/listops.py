@@ -156,9 +156,10 @@ def check_c4_all(frame: pd.DataFrame, correct: pd.DataFrame | None = None) -> li
 def check_c3(frame: pd.DataFrame, modulus: int, correct: pd.DataFrame | None = None) -> Claim:
     """Modular sum, smallest model: none within 5 points of chance, best level (on validation) ≥ 70 %.
 
-    ``diff`` is best − 70 %. The verdict is ``stats.verdict`` of that difference, then lowered:
-    to ``does not hold`` when none's mean is more than 5 points from chance, to ``holds by the
-    mean only`` when none's mean is within 5 points but its CI is not.
+    ``diff`` is best − 70 %. The claim joins two parts, so its verdict is the weaker of theirs
+    (``reversed`` is kept): ``stats.verdict`` of best − 70 %, and for none near chance ``does not
+    hold`` when none's mean is more than 5 points from chance, ``inconclusive`` when its mean is
+    within 5 points but its CI is not, ``holds`` when its CI is within 5 points too.
     """
     model = _model_at(final_accuracy(frame, task="modular_sum"), "smallest")
     cond = Condition("none", task="modular_sum", params=model[1] if model else None)
@@ -172,10 +173,13 @@ def check_c3(frame: pd.DataFrame, modulus: int, correct: pd.DataFrame | None = N
     judged = stats.verdict(above.diff, above.ci_low, above.ci_high)
     near = abs(none_off.diff) <= C3_CHANCE_BAND
     near_by_ci = none_off.ci_low >= -C3_CHANCE_BAND and none_off.ci_high <= C3_CHANCE_BAND
-    if judged in (stats.HOLDS, stats.MEAN_ONLY) and not near:
+    # the weaker part decides: none off chance by its mean fails the claim unless best is already
+    # reversed (a ``holds`` or an ``inconclusive`` best cannot rescue it); none near chance by its
+    # mean only cannot confirm a ``holds``, which becomes ``inconclusive``
+    if judged in (stats.HOLDS, stats.INCONCLUSIVE) and not near:
         judged = stats.DOES_NOT_HOLD
     elif judged == stats.HOLDS and not near_by_ci:
-        judged = stats.MEAN_ONLY
+        judged = stats.INCONCLUSIVE
     ours = (
         f"{model[0]}: chance {100 * chance:.1f} %; none {accuracy_text(est['none'])} "
         f"(none − chance {none_off.points()}), {best} (best on validation) "
@@ -219,8 +223,9 @@ def check_c6(frame: pd.DataFrame, plateau_fraction: float = PLATEAU_FRACTION) ->
     accuracy, ordered long ≤ medium ≤ short (mean over seeds).
 
     ``diff`` is short − long in steps, paired by seed (bootstrap over seeds). The verdict is
-    ``stats.verdict`` of it, lowered to ``does not hold`` when medium (if trained) breaks the
-    order by its mean.
+    ``stats.verdict`` of it, except that a ``holds`` or ``inconclusive`` becomes ``does not hold``
+    when medium (if trained) breaks the order by its mean: the claimed order fails whatever short
+    − long says.
     """
     steps = steps_to_plateau(frame, plateau_fraction)
     steps = steps[steps["params"] == steps["params"].min()] if not steps.empty else steps
@@ -236,7 +241,9 @@ def check_c6(frame: pd.DataFrame, plateau_fraction: float = PLATEAU_FRACTION) ->
     order = [lv for lv in ("long", "medium", "short") if lv in mean.index]
     ordered = all(mean[a] <= mean[b] for a, b in zip(order, order[1:], strict=False))
     judged = stats.verdict(est.diff, est.ci_low, est.ci_high)
-    if judged in (stats.HOLDS, stats.MEAN_ONLY) and not ordered:
+    # medium out of order (by the means, as the claim states the order) fails the claim, so it
+    # overrides a short − long that holds or cannot tell; a clear reversal stays reversed
+    if judged in (stats.HOLDS, stats.INCONCLUSIVE) and not ordered:
         judged = stats.DOES_NOT_HOLD
     shown = ", ".join(f"{lv} {mean[lv]:.0f}" for lv in LEVELS if lv in mean.index)
     model = steps.sort_values("params")["model"].iloc[0]

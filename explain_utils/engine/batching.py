@@ -34,6 +34,8 @@ class Encoded:
     template: list[list[bool]] = field(
         default_factory=list
     )  # decoder-only: template words in ``inputs``
+    # decoder-only, where the data mark them (``prompt_expression``): expression tokens in ``inputs``
+    expression: list[list[bool]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.inputs)
@@ -73,7 +75,23 @@ def encode(
     for body in _ids(tokenizer, [" " + s for s in sources]):
         inputs.append(question + body + answer)
         template.append([True] * len(question) + [False] * len(body) + [True] * len(answer))
-    return Encoded(False, inputs, target_ids, template)
+    expression = []
+    if "prompt_expression" in split.column_names:
+        expression = [
+            [False] * len(question) + _marked(tokenizer, s, m) + [False] * len(answer)
+            for s, m in zip(sources, split["prompt_expression"], strict=True)
+        ]
+    return Encoded(False, inputs, target_ids, template, expression)
+
+
+def _marked(tokenizer: PreTrainedTokenizerBase, source: str, marks: str) -> list[bool]:
+    """Per token of a prompt, whether its word is marked ``1``; words tokenized one by one, which
+    gives the whole text's tokens for a word-level or a space-split (GPT-2) tokenizer."""
+    words = source.split()
+    if len(words) != len(marks):
+        raise ValueError(f"prompt_expression has {len(marks)} marks for {len(words)} words")
+    pieces = _ids(tokenizer, [" " + w for w in words])
+    return [m == "1" for piece, m in zip(pieces, marks, strict=True) for _ in piece]
 
 
 def _pad(seqs: list[list], value, left: bool = False) -> torch.Tensor:
@@ -114,7 +132,15 @@ def collate(data: Encoded, rows: list[int], pad_id: int) -> dict[str, torch.Tens
         "template_mask": _pad(
             [data.template[i] + [False] * len(data.targets[i]) for i in rows], False
         ),
-    }
+    } | (
+        {
+            "expression_mask": _pad(
+                [data.expression[i] + [False] * len(data.targets[i]) for i in rows], False
+            )
+        }
+        if data.expression
+        else {}
+    )
 
 
 def padding_fraction(data: Encoded, batches: list[list[int]]) -> float:

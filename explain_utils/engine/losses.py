@@ -71,13 +71,17 @@ def prompt_weighted_loss(
 
 
 def token_weights(
-    batch: dict[str, torch.Tensor], loss_mode: str, prompt_loss_weight: float
+    batch: dict[str, torch.Tensor],
+    loss_mode: str,
+    prompt_loss_weight: float,
+    prompt_loss_tokens: str = "all",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Labels and loss weights of a collated batch, aligned with the positions that predict them.
 
     Encoder-decoder: every target token weighs 1. Decoder-only (shifted, so position t predicts
     token t+1): completion tokens 1; prompt tokens 0 (``completion``), ``prompt_loss_weight``
-    (``plw``) or 1 with the template words masked (``im``); padding 0.
+    (``plw``) or 1 with the template words masked (``im``); padding 0. ``prompt_loss_tokens``
+    ``"words"``: prompt tokens marked as expression (``expression_mask``) weigh 0 as well.
     """
     labels = batch["labels"]
     if "prompt_mask" not in batch:
@@ -86,14 +90,26 @@ def token_weights(
     if loss_mode == "im":  # Shi et al.: loss over instruction and output, template masked
         labels = labels.masked_fill(batch["template_mask"][:, 1:], -100)
     weight = {"completion": 0.0, "plw": float(prompt_loss_weight), "im": 1.0}[loss_mode]
-    return labels, torch.where(prompt, weight, 1.0) * (labels != -100)
+    weights = torch.where(prompt, weight, 1.0) * (labels != -100)
+    if prompt_loss_tokens == "words":
+        if "expression_mask" not in batch:
+            raise ValueError(
+                "prompt_loss_tokens 'words' needs data that mark expression words "
+                "(a prompt_expression column)"
+            )
+        weights = weights * ~batch["expression_mask"][:, 1:]
+    return labels, weights
 
 
 def loss_normalizer(
-    batch: dict[str, torch.Tensor], loss_mode: str, prompt_loss_weight: float, normalization: str
+    batch: dict[str, torch.Tensor],
+    loss_mode: str,
+    prompt_loss_weight: float,
+    normalization: str,
+    prompt_loss_tokens: str = "all",
 ) -> torch.Tensor:
     """What a batch's weighted loss is divided by: the sum of its weights, or its completion tokens."""
-    labels, weights = token_weights(batch, loss_mode, prompt_loss_weight)
+    labels, weights = token_weights(batch, loss_mode, prompt_loss_weight, prompt_loss_tokens)
     if normalization == "weights" or "prompt_mask" not in batch:
         return weights.sum()
     return ((labels != -100) & ~batch["prompt_mask"][:, 1:]).sum().float()

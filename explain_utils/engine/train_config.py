@@ -27,7 +27,11 @@ _HASHED_UNLESS_DEFAULT: dict[str, Any] = {
     "eval_loss": False,
     "cpu_threads": 1,
     "loss_normalization": "weights",
+    "prompt_loss_tokens": "all",
+    "score_step": None,
+    "save_model_every": 0,
 }
+PROMPT_LOSS_TOKENS: tuple[str, ...] = ("all", "words")
 
 
 @dataclass(frozen=True)
@@ -54,9 +58,16 @@ class TrainConfig:
     # "weights": the loss is divided by the sum of the token weights (the PLW paper);
     # "completion": by the completion tokens alone (PLW then only adds prompt gradient)
     loss_normalization: str = "weights"
+    # which prompt tokens a prompt loss (plw, im) covers: "all", or "words" — the tokens the data
+    # mark as part of an expression (a ``prompt_expression`` column) are left out of it
+    prompt_loss_tokens: str = "all"
     eval_every: int = 250  # steps between learning-curve points (0 = only at the end)
     eval_examples: int = 200  # validation rows per learning-curve point
     eval_splits: tuple[str, ...] = ("test", "test_long")  # evaluated in full at the end
+    # evaluate ``eval_splits`` at this step instead of the end, and train on to ``steps`` for the
+    # learning curve (None: at the end); with a constant rate the model at step S is the run of S
+    score_step: int | None = None
+    save_model_every: int = 0  # also keep the model every so many steps (model-step-N), 0: never
     eval_batch_size: int = 128
     # None: from the train split, the longest target per source token times the input's length
     max_new_tokens: int | None = None
@@ -97,6 +108,10 @@ class TrainConfig:
         check_choice("loss_mode", self.loss_mode, modes)
         check_float("prompt_loss_weight", self.prompt_loss_weight, 0.0, 1.0)
         check_choice("loss_normalization", self.loss_normalization, LOSS_NORMALIZATIONS)
+        check_choice("prompt_loss_tokens", self.prompt_loss_tokens, PROMPT_LOSS_TOKENS)
+        if self.score_step is not None:
+            check_int("score_step", self.score_step, minimum=1, maximum=self.steps)
+        check_int("save_model_every", self.save_model_every, minimum=0)
         self._validate_evaluation(encoder_decoder)
         check_choice("bf16", self.bf16, (False, True))
         check_int("cpu_threads", self.cpu_threads, minimum=1, maximum=256)

@@ -86,7 +86,9 @@ class ExplainTrainer(Trainer):
     def _get_num_items_in_batch(self, batch_samples: list, device: torch.device) -> torch.Tensor:
         c = self.run_config
         total = sum(
-            loss_normalizer(b, c.loss_mode, c.prompt_loss_weight, c.loss_normalization)
+            loss_normalizer(
+                b, c.loss_mode, c.prompt_loss_weight, c.loss_normalization, c.prompt_loss_tokens
+            )
             for b in batch_samples
         )
         total = torch.as_tensor(total, dtype=torch.float32, device=device)
@@ -96,7 +98,9 @@ class ExplainTrainer(Trainer):
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         c = self.run_config
-        labels, weights = token_weights(inputs, c.loss_mode, c.prompt_loss_weight)
+        labels, weights = token_weights(
+            inputs, c.loss_mode, c.prompt_loss_weight, c.prompt_loss_tokens
+        )
         if "prompt_mask" in inputs:
             logits = model(
                 input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]
@@ -126,6 +130,7 @@ class Counters:
     tokens_seen: int = 0
     train_seconds: float = 0.0
     curve: list[dict[str, Any]] = field(default_factory=list)
+    scored: dict[str, Any] = field(default_factory=dict)  # eval_splits at ``score_step``, if set
 
     def count(self, batch: dict[str, torch.Tensor]) -> None:
         """Add one micro-batch: its examples, completion tokens and all real tokens."""
@@ -159,8 +164,10 @@ class CurveCallback(TrainerCallback):
         counters: Counters,
         evaluate_point: Callable[[torch.nn.Module], dict[str, float]],
         on_step: Callable[[int], None] | None = None,
+        at_step: Callable[[int, torch.nn.Module], None] | None = None,
     ) -> None:
         self.counters, self.evaluate_point, self.on_step = counters, evaluate_point, on_step
+        self.at_step = at_step  # e.g. score or keep the model at chosen steps
         self._started = time.perf_counter()
 
     def on_step_begin(self, args, state, control, **kwargs):
@@ -168,6 +175,8 @@ class CurveCallback(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kwargs):
         self.counters.train_seconds += time.perf_counter() - self._started
+        if self.at_step is not None and state.is_world_process_zero:
+            self.at_step(state.global_step, kwargs["model"])
         if self.on_step is not None:
             self.on_step(state.global_step)
 

@@ -166,19 +166,22 @@ def _train(
     train_rows = splits["train"].select(range(config.train_size or len(splits["train"])))
     train_data = encode(train_rows, tokenizer, config.level, spec.is_encoder_decoder)
     ratio = decode_ratio(train_data)
-    counters = Counters()
     output_dir = run_dir / TRAINER_DIR
     resume = last_checkpoint(output_dir)
-    if resume is not None:
-        counters = Counters.load(resume)
+    counters = Counters.load(resume) if resume is not None else Counters()
     dataset = RowDataset(train_data, tokenizer.pad_token_id)
-    evaluate_point = _curve_evaluator(config, splits, model, tokenizer, train_data, ratio)
+    curve = CurveCallback(
+        counters,
+        _curve_evaluator(config, splits, model, tokenizer, train_data, ratio),
+        on_step,
+        _step_actions(config, splits, run_dir, counters, tokenizer, ratio),
+    )
     trainer = ExplainTrainer(
         model=model,
         args=_training_arguments(config, output_dir),
         train_dataset=dataset,
         data_collator=dataset.collate,
-        callbacks=[CurveCallback(counters, evaluate_point, on_step)],
+        callbacks=[curve],
         run_config=config,
         counters=counters,
     )
@@ -242,8 +245,8 @@ def _curve_evaluator(config, splits, model, tokenizer, train_data, ratio):
     return evaluate_point
 
 
-def _finish(config, splits, run_dir, fingerprint, model, tokenizer, counters, ratio, extra):
-    """Evaluate the trained model on ``eval_splits``, save it, write ``result.json``."""
+def _score(config, splits, run_dir, model, tokenizer, ratio) -> dict:
+    """Evaluate ``model`` on ``eval_splits``; write its predictions; the metrics per split."""
     metrics = {}
     for name in config.eval_splits:
         evaluated = evaluate(
@@ -258,6 +261,27 @@ def _finish(config, splits, run_dir, fingerprint, model, tokenizer, counters, ra
         )
         metrics[name] = evaluated.to_dict()
         run_store.write_predictions(run_dir, name, evaluated.predictions)
+    return metrics
+
+
+def _step_actions(config, splits, run_dir, counters, tokenizer, ratio):
+    """What happens after a given optimizer step: the score at ``score_step`` (kept in the
+    counters, so a resumed run has it) and a copy of the model every ``save_model_every``."""
+
+    def act(step: int, model: torch.nn.Module) -> None:
+        if step == config.score_step and not counters.scored:
+            counters.scored = _score(config, splits, run_dir, model, tokenizer, ratio)
+        if config.save_model_every and step % config.save_model_every == 0:
+            model.save_pretrained(run_dir / f"model-step-{step}")
+            tokenizer.save_pretrained(run_dir / f"model-step-{step}")
+
+    return act
+
+
+def _finish(config, splits, run_dir, fingerprint, model, tokenizer, counters, ratio, extra):
+    """Evaluate the trained model on ``eval_splits`` (or take the score at ``score_step``),
+    save it, write ``result.json``."""
+    metrics = counters.scored or _score(config, splits, run_dir, model, tokenizer, ratio)
     if config.save_model:
         model.save_pretrained(run_dir / "model")
         tokenizer.save_pretrained(run_dir / "model")

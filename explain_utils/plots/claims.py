@@ -7,21 +7,42 @@ import re
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, MEAN_ONLY, REVERSED
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED, VERDICTS
 
 VERDICT_COLORS = {
     HOLDS: "#1b9e77",
-    MEAN_ONLY: "#7fc97f",
-    DOES_NOT_HOLD: "#999999",
+    INCONCLUSIVE: "#bdbdbd",  # neither success nor failure: a light neutral grey
+    DOES_NOT_HOLD: "#7570b3",  # a failure, not neutral: grey is inconclusive's
     REVERSED: "#d95f02",
 }
+# inconclusive is also drawn open with a dashed interval, so that it never reads as the darker,
+# filled grey of "does not hold"
+OPEN = {INCONCLUSIVE}
+
+
+def _style(verdict: str) -> dict:
+    """Colour, marker fill and interval line of a verdict (black for a verdict not in the key)."""
+    is_open = verdict in OPEN
+    return {
+        "color": VERDICT_COLORS.get(verdict, "black"),
+        "fillstyle": "none" if is_open else "full",
+        "linestyle": "--" if is_open else "-",
+    }
+
+
+def _verdict_key(verdict: str) -> Line2D:
+    """A legend entry for ``verdict``: its marker on its interval line."""
+    style = _style(verdict)
+    return Line2D([], [], marker="o", markersize=7, linewidth=2.5, label=verdict, **style)
 
 
 def plot_claims(table: pd.DataFrame, paper: pd.Series, title: str) -> plt.Figure:
     """Per claim (rows of ``table``: claim, ours, diff, ci_low, ci_high, unit, verdict), our paired
     difference with its 95 % CI, coloured by verdict, beside the paper's figure (``paper``, same
-    index and unit; NaN where the paper gives none); one panel per unit, the model in the label."""
+    index and unit; NaN where the paper gives none); one panel per unit, the model in the label.
+    Every panel's legend shows the four verdicts (``stats.VERDICTS``), whichever occur."""
     measured = table.assign(paper=paper).dropna(subset=["diff"])
     units = list(dict.fromkeys(measured["unit"]))
     if not units:  # e.g. a smoke run: nothing measured yet
@@ -43,11 +64,13 @@ def plot_claims(table: pd.DataFrame, paper: pd.Series, title: str) -> plt.Figure
         y = np.arange(len(rows))
         labels = [f"{r.claim} · {_condition(r.ours)}" for r in rows.itertuples()]
         for yi, r in zip(y, rows.itertuples(), strict=True):
-            color = VERDICT_COLORS.get(r.verdict, "black")
+            style = _style(r.verdict)
             low, high = r.ci_low, r.ci_high
             if pd.notna(low):
-                ax.plot([low, high], [yi, yi], color=color, linewidth=2.5)
-            ax.plot(r.diff, yi, "o", color=color, markersize=7, label=r.verdict)
+                ax.plot([low, high], [yi, yi], color=style["color"], ls=style["linestyle"], lw=2.5)
+            ax.plot(
+                r.diff, yi, "o", color=style["color"], fillstyle=style["fillstyle"], markersize=7
+            )
             if pd.notna(r.paper):
                 ax.plot(
                     r.paper, yi, "D", color="black", markersize=6, fillstyle="none", label="paper"
@@ -56,7 +79,9 @@ def plot_claims(table: pd.DataFrame, paper: pd.Series, title: str) -> plt.Figure
         ax.set_yticks(y, labels)
         ax.set_xlabel(unit)
         handles, names = ax.get_legend_handles_labels()
-        unique = dict(zip(names, handles, strict=True))
+        unique = dict(zip(names, handles, strict=True))  # the paper's marker
+        shown = [*VERDICTS, *(v for v in dict.fromkeys(rows["verdict"]) if v not in VERDICTS)]
+        unique = {v: _verdict_key(v) for v in shown} | unique
         ax.legend(unique.values(), unique.keys(), loc="center left", bbox_to_anchor=(1.01, 0.5))
     axes[0, 0].set_title(title)
     fig.tight_layout()

@@ -1,5 +1,6 @@
-"""Chapter 5's figures: accuracy against the prompt-loss weight (per data type, and with the two
-loss normalisers), the rate/steps choice, IM and IT loss curves, and IM − IT by size and by R_g."""
+"""Chapter 5's figures: the pre-trained model's capability along pre-training, accuracy against
+the prompt-loss weight (per data type, and with the two loss normalisers), PLW − IT by prompt kind
+and prompt tokens, the rate/steps choice, IM and IT loss curves, and IM − IT by size and by type."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from explain_utils.plots.style import LEVEL_COLORS, baseline_lines, errorbar
 
 # one colour per data type (the expression-only one takes the long level's); methods their own
 COMPLETION_COLORS: dict[str, str] = {
-    "fewshot": "#4c72b0",
+    "instruction": "#4c72b0",
     "oneshot": "#55a868",
     "long": LEVEL_COLORS["long"],
 }
+TOKEN_STYLES: dict[str, str] = {"all": "-", "words": "--"}  # prompt tokens the loss covers
 METHOD_COLORS: dict[str, str] = {"it": "#7f7f7f", "im": "#c44e52", "plw": "#4c72b0"}
 NORMALIZATION_LABELS: dict[str, str] = {
     "weights": "loss / sum of weights (the paper's)",
@@ -76,8 +78,8 @@ def plot_plw_sweep(
         _plw_axis(ax)
         rg = f" (R_g = {ratios[name]:.2f})" if ratios and name in ratios else ""
         ax.set_title(f"{name}{rg}")
+        ax.legend(loc="lower left", fontsize="x-small", frameon=False)  # each panel's own fit
     axes[0][0].set_ylabel("test accuracy (%, mean ± 95 % CI)")
-    _legend(axes[0][-1])
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -133,9 +135,10 @@ def plot_selection(table: pd.DataFrame, chosen: pd.DataFrame, title: str) -> plt
     return fig
 
 
-def plot_loss_curves(curves: pd.DataFrame, title: str) -> plt.Figure:
+def plot_loss_curves(curves: pd.DataFrame, title: str, scored_at: int | None = None) -> plt.Figure:
     """Shi et al.'s overfitting figure: completion loss on training rows (solid) and held-out rows
-    (dashed) against steps for IT and IM, one panel per train size (``plw_fit.loss_curves``)."""
+    (dashed) against steps for IT and IM, one panel per train size (``plw_fit.loss_curves``);
+    a dotted line at ``scored_at``, the step chosen on validation where test was scored."""
     sizes = sorted(curves["train_size"].unique())
     styles = {"train_completion_loss": "-", "validation_completion_loss": "--"}
     fig, axes = plt.subplots(1, len(sizes), figsize=(4.4 * len(sizes), 3.8), squeeze=False)
@@ -154,6 +157,8 @@ def plot_loss_curves(curves: pd.DataFrame, title: str) -> plt.Figure:
                 ax.fill_between(
                     rows["step"], rows["ci_low"], rows["ci_high"], color=color, alpha=0.15
                 )
+        if scored_at is not None:
+            ax.axvline(scored_at, color="black", linestyle=":", linewidth=1, label="scored on test")
         ax.set(xlabel="optimizer steps", title=f"{size:,} training examples")
     axes[0][0].set_ylabel("completion loss (nats per token)")
     _legend(axes[0][-1])
@@ -163,30 +168,83 @@ def plot_loss_curves(curves: pd.DataFrame, title: str) -> plt.Figure:
 
 
 def plot_im_gains(by_size: pd.DataFrame, by_ratio: pd.DataFrame, title: str) -> plt.Figure:
-    """IM − IT (points, 95 % CI) against the training-set size (left) and against R_g (right):
-    Shi et al.'s two figures. Tables: ``claims.prompt_loss.im_gains`` rows, ``by_ratio`` with
-    an ``R_g`` column."""
+    """IM − IT (points, 95 % CI) against the training-set size (left) and per data type with its
+    R_g (right): Shi et al.'s two figures. Tables: ``claims.prompt_loss.im_gains`` rows,
+    ``by_ratio`` with an ``R_g`` column (two types may share an R_g, so the axis is by type)."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-    panels = (
-        (axes[0], by_size, "train_size", "training examples (log scale)"),
-        (axes[1], by_ratio, "R_g", "R_g = completion / prompt tokens (log scale)"),
+    rows = by_size.sort_values("train_size")
+    errorbar(
+        axes[0],
+        rows["train_size"],
+        rows.rename(columns={"diff": "mean"}),
+        color=METHOD_COLORS["im"],
     )
-    for ax, table, x, label in panels:
-        rows = table.sort_values(x)
-        errorbar(ax, rows[x], rows.rename(columns={"diff": "mean"}), color=METHOD_COLORS["im"])
-        if x == "R_g":
-            for _, row in rows.iterrows():
-                ax.annotate(
-                    row["data_type"], (row[x], 100 * row["diff"]), textcoords="offset points",
-                    xytext=(6, 6),
-                )  # fmt: skip
+    axes[0].set_xscale("log")
+    # ticks at the measured values only: log-scale minor labels collide over a short range
+    axes[0].set_xticks(list(rows["train_size"]), [f"{v:,.0f}" for v in rows["train_size"]])
+    axes[0].minorticks_off()
+    axes[0].set_xlabel("training examples (log scale)")
+    rows = by_ratio.sort_values("R_g").reset_index(drop=True)
+    errorbar(axes[1], rows.index, rows.rename(columns={"diff": "mean"}), color=METHOD_COLORS["im"])
+    axes[1].set_xticks(
+        list(rows.index), [f"{r.data_type}\nR_g {r.R_g:.2f}" for r in rows.itertuples()]
+    )
+    axes[1].set_xlim(-0.5, len(rows) - 0.5)
+    axes[1].set_xlabel("data type (sweep's training set)")
+    for ax in axes:
         ax.axhline(0, color="black", linewidth=1)
-        ax.set_xscale("log")
-        # ticks at the measured values only: log-scale minor labels collide over a short range
-        ax.set_xticks(list(rows[x]), [f"{v:,.2f}" if x == "R_g" else f"{v:,.0f}" for v in rows[x]])
-        ax.minorticks_off()
-        ax.set_xlabel(label)
     axes[0].set_ylabel("IM − IT (accuracy points, 95 % CI)")
     fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_mechanism(effects: pd.DataFrame, title: str) -> plt.Figure:
+    """PLW − IT (points, 95 % CI; ``claims.prompt_loss.prompt_loss_effects`` rows) against the
+    weight, one panel per data type: the prompt loss on every prompt token (solid) and on the
+    words alone, expressions masked (dashed)."""
+    types = [t for t in COMPLETION_COLORS if t in set(effects["data_type"])]
+    fig, axes = plt.subplots(
+        1, len(types), figsize=(4.6 * len(types), 3.9), sharey=True, squeeze=False
+    )
+    for ax, name in zip(axes[0], types, strict=True):
+        for tokens, style in TOKEN_STYLES.items():
+            rows = effects[(effects["data_type"] == name) & (effects["prompt_tokens"] == tokens)]
+            if rows.empty:
+                continue
+            label = "every prompt token" if tokens == "all" else "words only (expressions masked)"
+            rows = rows.sort_values("prompt_loss_weight").rename(columns={"diff": "mean"})
+            errorbar(
+                ax, rows["prompt_loss_weight"], rows, color=COMPLETION_COLORS[name],
+                linestyle=style, label=label,
+            )  # fmt: skip
+        ax.axhline(0, color="black", linewidth=1)
+        _plw_axis(ax)
+        ax.set_title(name)
+        ax.legend(loc="lower left", fontsize="x-small", frameon=False)
+    axes[0][0].set_ylabel("PLW − IT (accuracy points, 95 % CI)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_capability(curve: pd.DataFrame, title: str) -> plt.Figure:
+    """The pre-trained model's accuracy by generating, in its own format, along pre-training:
+    one line per query position (``studies.capability.capability_curve``), the one-line rule
+    on the same rows dotted."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for position, rows in curve.groupby("query position"):
+        rows = rows.sort_values("step")
+        ax.plot(
+            rows["step"], 100 * rows["accuracy"], marker="o", label=f"query at position {position}"
+        )
+    if not curve.empty:
+        ax.axhline(
+            100 * curve["one-line rule"].iloc[0], color="grey", linestyle=":",
+            label="root operator over all numbers",
+        )  # fmt: skip
+    ax.set(xlabel="pre-training steps", ylabel="accuracy (%, generated)", title=title)
+    ax.set_ylim(0, 100)
+    _legend(ax)
     fig.tight_layout()
     return fig

@@ -7,15 +7,19 @@ Both fine-tune *pretrained* models, and both explain their effect as regularisat
 the model already knows. So the ablation has three stages:
 
 1. **pre-training** — one decoder-only model learns language modelling of a corpus of ListOps
-   documents (``tasks.prompt_loss_data``: other expressions, worked step by step in prose);
+   documents (``tasks.prompt_loss_data``: an instruction, then other expressions worked step by
+   step in prose), keeping a copy every quarter of its steps for the capability check
+   (``studies.capability``);
 2. **the fine-tuning rate and steps**, chosen per data type on the validation split for
    completion-only training (PLW = 0, first seed): one run per learning rate with a constant rate,
    so the run's first S steps *are* the run of S steps, and the best (rate, step) of its curve wins;
-3. **fine-tuning** — that checkpoint tuned on each data type (``prompt_loss_data.DATA_TYPES``,
-   ordered by R_g) at every prompt-loss weight, with the rate and steps of stage 2 held fixed;
-   on the lowest-R_g data also with the loss divided by the completion tokens alone (PLW then
-   adds prompt gradient without shrinking the completion's), and IM against IT at several
-   training-set sizes; IM along the R_g axis at the sweep's size.
+3. **fine-tuning** — that checkpoint tuned on each data type (``prompt_loss_data.DATA_TYPES``) at
+   every prompt-loss weight, with the rate and steps of stage 2 held fixed. IT and IM runs train
+   on to ``max_steps`` for their curves and are scored on test at the chosen step. On the
+   instruction data (``LOWEST``, where the verdicts rest) ten weights, the loss divided by the
+   completion tokens alone as well (PLW then adds prompt gradient without shrinking the
+   completion's), and IM against IT at several training-set sizes; on both low-R_g types the
+   control with the prompt loss on the words alone (``prompt_loss_tokens="words"``).
 """
 
 from __future__ import annotations
@@ -31,7 +35,12 @@ from explain_utils.tasks.prompt_loss_data import (
     DATA_TYPES,
 )
 
-LOWEST, MIDDLE, HIGHEST = tuple(DATA_TYPES)  # DATA_TYPES is ordered by R_g
+# the data the verdicts rest on: an instruction in words, the papers' kind of prompt (C7, C8);
+# the one-shot data at the same R_g, whose prompt is an expression and its solution; the
+# expression alone, the highest R_g
+LOWEST, SAME_RATIO, HIGHEST = "instruction", "oneshot", "long"
+MASKED = (LOWEST, SAME_RATIO)  # the words-only control runs on the two low-R_g types
+CHECKPOINTS = 4  # copies of the pre-trained model kept along its run, for the capability curve
 
 
 def pretrain_config(config: PromptLossConfig) -> TrainConfig | None:
@@ -47,11 +56,12 @@ def pretrain_config(config: PromptLossConfig) -> TrainConfig | None:
         batch_size=config.pretrain_batch_size,
         learning_rate=config.pretrain_learning_rate,
         loss_mode="im",
-        eval_every=max(config.pretrain_steps // 4, 1),
+        eval_every=max(config.pretrain_steps // CHECKPOINTS, 1),
         eval_examples=min(config.eval_examples, 100),
         eval_splits=("validation",),
-        eval_loss=True,  # the held-out documents' loss is what this stage is judged by
+        eval_loss=True,  # the held-out documents' loss; accuracy comes from the capability check
         max_new_tokens=1,  # a document has no answer to decode
+        save_model_every=max(config.pretrain_steps // CHECKPOINTS, 1),
         cpu_threads=2,  # the one run of its stage: both cores
         seed=0,
         save_model=True,
@@ -133,55 +143,52 @@ def chosen_settings(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _sweep(base: dict, weights, normalization: str, seed: int) -> list[TrainConfig]:
-    """One PLW run per non-zero weight with the given loss normaliser."""
+def _sweep(base: dict, weights, seed: int, **loss) -> list[TrainConfig]:
+    """One PLW run per non-zero weight (PLW 0 is the IT run, with its curves)."""
     return [
-        TrainConfig(
-            **base,
-            seed=seed,
-            loss_mode="plw",
-            prompt_loss_weight=weight,
-            loss_normalization=normalization,
-        )
+        TrainConfig(**base, seed=seed, loss_mode="plw", prompt_loss_weight=weight, **loss)
         for weight in weights
-        if weight > 0  # PLW 0 is the IT run, with its curves (the normalisers coincide there)
+        if weight > 0
     ]
 
 
 def fine_tuning_grid(
     config: PromptLossConfig, model: str, chosen: pd.DataFrame
 ) -> dict[str, list[TrainConfig]]:
-    """Stage 3, per data type and seed, at the rate and steps ``chosen`` for it: IT, the PLW sweep
-    at ``sweep_train_size`` (``middle_plw_values`` on the middle type) and IM; on the lowest-R_g
-    data also the completion-normalised sweep and IM and IT at every size of ``train_sizes``.
-
-    Only the IT and IM runs record learning curves (``eval_every``); the sweep's PLW runs are
-    scored once, at the end, which is all the fit needs.
-    """
+    """Stage 3, per data type and seed, at the rate and steps ``chosen`` for it: IT and IM (curves
+    to ``max_steps``, scored at the chosen step), the PLW sweep at ``sweep_train_size`` (scored
+    once, at the chosen step: all the fit needs); on the instruction data ``plw_values``, the
+    completion-normalised sweep and IT and IM at every size of ``train_sizes``, elsewhere
+    ``other_plw_values``; on the two low-R_g types the words-only control."""
     grid: dict[str, list[TrainConfig]] = {}
     for name, kind in DATA_TYPES.items():
         steps = int(chosen.loc[name, "steps"])
         base = _common(config, model) | dict(
-            level=kind.level, steps=steps, learning_rate=float(chosen.loc[name, "learning_rate"])
+            level=kind.level, learning_rate=float(chosen.loc[name, "learning_rate"])
         )
-        curves = base | dict(eval_every=config.eval_every)
-        once = base | dict(eval_every=steps, train_size=config.sweep_train_size)
-        weights = config.middle_plw_values if name == MIDDLE else config.plw_values
+        curves = base | dict(steps=config.max_steps, score_step=steps, eval_every=config.eval_every)
+        once = base | dict(steps=steps, eval_every=steps, train_size=config.sweep_train_size)
+        weights = config.plw_values if name == LOWEST else config.other_plw_values
+        sizes = config.train_sizes if name == LOWEST else ()
         runs: list[TrainConfig] = []
         for seed in config.seeds:
-            sizes = config.train_sizes if name == LOWEST else (config.sweep_train_size,)
             for size in sorted({config.sweep_train_size, *sizes}):
                 for mode in ("completion", "im"):
                     runs.append(TrainConfig(**curves, train_size=size, seed=seed, loss_mode=mode))
-            runs += _sweep(once, weights, "weights", seed)
+            runs += _sweep(once, weights, seed)
+            if name in MASKED:
+                runs += _sweep(once, config.masked_plw_values, seed, prompt_loss_tokens="words")
             if name == LOWEST:
-                runs += _sweep(once, config.normalization_plw_values, "completion", seed)
+                runs += _sweep(
+                    once, config.normalization_plw_values, seed, loss_normalization="completion"
+                )
         grid[name] = runs
     return grid
 
 
 def _run_fields(results: dict[str, list[RunResult]]) -> pd.DataFrame:
-    """Per run: data type, method (it / plw / im) and the loss normaliser."""
+    """Per run: data type, method (it / plw / im), the loss normaliser and the prompt tokens the
+    prompt loss covers (all, or the words alone)."""
     return pd.DataFrame(
         [
             {
@@ -189,6 +196,7 @@ def _run_fields(results: dict[str, list[RunResult]]) -> pd.DataFrame:
                 "data_type": name,
                 "method": METHODS[run.config["loss_mode"]],
                 "normalization": run.config.get("loss_normalization", "weights"),
+                "prompt_tokens": run.config.get("prompt_loss_tokens", "all"),
             }
             for name, runs in results.items()
             for run in runs

@@ -1,30 +1,40 @@
-"""Chapter 5's data: the pre-training corpus and the fine-tuning data types along R_g.
+"""Chapter 5's data: the pre-training corpus and the fine-tuning data types.
 
 Every data type is built from the same ListOps expressions and has the same completion, the long
-explanation; what changes is how much of an example is prompt, i.e. the PLW paper's generation
-ratio R_g = completion tokens / prompt tokens (template words and end-of-sequence included):
+explanation of the query expression; what changes is the prompt before the query, and with it
+the PLW paper's generation ratio R_g = completion tokens / prompt tokens (template words and
+end-of-sequence included):
 
-- ``fewshot`` (R_g ≈ 0.25): three solved examples — other expressions of the fine-tuning pool,
-  each followed by its long explanation — then the query expression;
-- ``oneshot`` (R_g ≈ 0.65): one solved example, then the query expression;
-- ``long`` (R_g ≈ 3): the expression alone.
+- ``oneshot`` (R_g ≈ 0.65): one solved example — another expression of the fine-tuning pool and
+  its long explanation — then the query. Its prompt is mostly a random expression and a solution
+  of it: tokens a model can only predict by memorising the training rows, or by solving;
+- ``instruction`` (the same R_g, row by row): an instruction in words, drawn from a stated
+  grammar (``INSTRUCTION_SENTENCES``), as many words as the one-shot row's solved example, then
+  the query. Its prompt is language a model can model: the grammar opens every corpus document;
+- ``long`` (R_g ≈ 3): the query alone.
 
-The solved examples of a prompt are drawn, deterministically per row, from the first
-``demo_pool`` rows of the fine-tuning pool (the smallest training set of the chapter, so no run
-ever reads a solved example outside its own training rows) and never include the row itself.
+Both low-R_g prompts put the query where the pre-trained model works expressions well: right
+after an instruction (as the first expression of a corpus document) or after one solved
+expression (the second); ``capability_prompts`` builds the check. The solved examples are drawn,
+deterministically per row, from the first ``demo_pool`` rows of the fine-tuning pool (the
+smallest training set, so no run reads a solved example outside its own training rows) and
+never include the row itself. Every prompt carries ``prompt_expression``: per prompt word, 1
+where it belongs to an expression — so a run may put its prompt loss on the words alone.
 
 The **pre-training corpus** is fixed by one rule: what a pretrained model would plausibly know,
-not the fine-tuning task's solutions in their exact format. Its documents are *other*
-expressions (the training rows after the fine-tuning pool, two per document), each worked step by
-step in the sentences of the long explanation and closed by its value in prose (``so the answer
-to it , the result , is 2 .``): no ``Question:``/``Answer:`` template, no solved-example layout,
-no ``answer N`` line, so no fine-tuning completion ever appears in it. A document is the
-completion of an empty prompt, trained with the template masked.
+not the fine-tuning task's solutions in their exact format. Its documents open with an
+instruction drawn from the grammar, then work *other* expressions (the training rows after the
+fine-tuning pool, two per document) step by step in the sentences of the long explanation,
+each closed by its value in prose (``so the answer to it , the result , is 2 .``): no
+``Question:``/``Answer:`` template, no solved-example layout, no ``answer N`` line, so no
+fine-tuning completion ever appears in it. A document is the completion of an empty prompt,
+trained with the template masked.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,14 +42,30 @@ import datasets
 import numpy as np
 import pandas as pd
 
-from explain_utils.common.names import LEVELS, TEMPLATE_TOKENS
-from explain_utils.tasks.explanations import explain
+from explain_utils.common.names import ANSWER, LEVELS, QUESTION, TEMPLATE_TOKENS
+from explain_utils.tasks.explanations import explain, final_answer
 from explain_utils.tasks.listops import evaluate
 from explain_utils.tasks.splits import load_splits, n_tokens, read_data_card, save_splits
 
 PRETRAIN = "pretrain"
 EXPRESSIONS_PER_DOCUMENT = 2  # a corpus document works several expressions, one after another
+OPENING_SENTENCES = 2  # instruction sentences that open a corpus document
 _SPLIT_SALT = {"train": 1, "validation": 2, "test": 3}  # a split's own stream of draws
+_CORPUS_SALT = 4  # the corpus documents' instructions
+CLOSING = "so the answer to it , the result , is"  # a corpus expression's value follows this
+
+# The instruction grammar: a sentence is a template drawn uniformly, each {a|b} slot filled
+# uniformly. Words only, no digit and no operator, so an instruction never holds an expression.
+INSTRUCTION_SENTENCES: tuple[str, ...] = (
+    "work out the value of the list {step by step|one bracket at a time|from the inside out} .",
+    "{name|write|give} {each|every} operator and {its|the} result {in turn|as you go} .",
+    "{read|take} the numbers {inside|in} each bracket {first|before the rest} .",
+    "then {give|write|state} the answer {at the end|last} .",
+    "{keep|use} the same words {for every step|each time} .",
+    "{a|one} step {is|means} one bracket {and|with} its result .",
+    "{do not|never} skip {a|any} step .",
+    "{check|test} {each|every} result {before|ahead of} the next step .",
+)
 
 
 @dataclass(frozen=True)
@@ -48,15 +74,39 @@ class DataType:
 
     name: str
     level: str  # the explanation level written as the completion (``target_<level>``)
-    shots: int  # solved examples before the query expression (0: the expression alone)
+    shots: int  # solved examples before the query expression
+    instruction: bool  # an instruction as long as a solved example before the query
     description: str
 
 
 DATA_TYPES: dict[str, DataType] = {  # ordered by R_g, lowest first
-    "fewshot": DataType("fewshot", "long", 3, "3 solved examples + expression → long explanation"),
-    "oneshot": DataType("oneshot", "long", 1, "1 solved example + expression → long explanation"),
-    "long": DataType("long", "long", 0, "expression → long explanation"),
+    "oneshot": DataType(
+        "oneshot", "long", 1, False, "1 solved example + expression → long explanation"
+    ),
+    "instruction": DataType(
+        "instruction", "long", 0, True, "instruction in words + expression → long explanation"
+    ),
+    "long": DataType("long", "long", 0, False, "expression → long explanation"),
 }
+
+
+# ---------------------------------------------------------------- the instruction grammar
+
+
+def instruction_sentence(rng: np.random.Generator) -> str:
+    """One sentence of the grammar: a template and its slots, each drawn uniformly."""
+    template = INSTRUCTION_SENTENCES[rng.integers(len(INSTRUCTION_SENTENCES))]
+    return re.sub(
+        r"\{([^}]*)\}", lambda m: (opts := m.group(1).split("|"))[rng.integers(len(opts))], template
+    )
+
+
+def instruction_text(rng: np.random.Generator, n_words: int) -> str:
+    """Sentences of the grammar until ``n_words`` words, the last one cut there."""
+    words: list[str] = []
+    while len(words) < n_words:
+        words += instruction_sentence(rng).split()
+    return " ".join(words[:n_words])
 
 
 # ---------------------------------------------------------------- fine-tuning prompts
@@ -83,38 +133,66 @@ def fewshot_prompt(demos: list[tuple[str, str]], query: str) -> str:
     return " ".join([*(f"{source} {solution}" for source, solution in demos), query])
 
 
+def _marks(*parts: tuple[str, bool]) -> str:
+    """Per word of the joined parts, ``1`` where a part is an expression, else ``0``."""
+    return "".join(
+        ("1" if is_expression else "0") * n_tokens(text) for text, is_expression in parts
+    )
+
+
 def _prompts(
     split: datasets.Dataset, pool: datasets.Dataset, kind: DataType, salt: int, own: bool
-) -> list[str]:
+) -> tuple[list[str], list[str]]:
+    """Each row's prompt and its ``prompt_expression`` marks (see the module docstring)."""
     sources = list(split["source"])
-    if not kind.shots:
-        return sources
+    if not (kind.shots or kind.instruction):
+        return sources, [_marks((q, True)) for q in sources]
     demo_sources, demo_solutions = pool["source"], pool[f"target_{kind.level}"]
-    picks = demo_rows(len(sources), len(pool), kind.shots, salt, own)
-    return [
-        fewshot_prompt([(demo_sources[j], demo_solutions[j]) for j in drawn], query)
-        for drawn, query in zip(picks, sources, strict=True)
-    ]
+    picks = demo_rows(len(sources), len(pool), max(kind.shots, 1), salt, own)
+    prompts, marks = [], []
+    for i, (drawn, query) in enumerate(zip(picks, sources, strict=True)):
+        demos = [(demo_sources[j], demo_solutions[j]) for j in drawn]
+        if kind.instruction:  # as many words as the one-shot row's solved example
+            size = sum(n_tokens(f"{a} {b}") for a, b in demos)
+            words = instruction_text(np.random.default_rng([salt, i, 7]), size)
+            prompts.append(f"{words} {query}")
+            marks.append(_marks((words, False), (query, True)))
+        else:
+            prompts.append(fewshot_prompt(demos, query))
+            parts = [p for a, b in demos for p in ((a, True), (b, False))]
+            marks.append(_marks(*parts, (query, True)))
+    return prompts, marks
 
 
-def _with_source(split: datasets.Dataset, sources: list[str]) -> datasets.Dataset:
-    return split.remove_columns("source").add_column("source", sources)
+def _with_prompts(
+    split: datasets.Dataset, sources: list[str], marks: list[str]
+) -> datasets.Dataset:
+    split = split.remove_columns("source").add_column("source", sources)
+    return split.add_column("prompt_expression", marks)
 
 
 # ---------------------------------------------------------------- the pre-training corpus
 
 
-def corpus_document(sources: list[str], modulus: int) -> str:
-    """A pre-training document: expressions one after another, each worked step by step in plain
-    sentences and closed by its value in prose, never by an ``answer N`` line."""
-    parts = []
-    for source in sources:
-        worked = explain(source, "long", modulus).split(" ; ")[:-1]  # the steps, not "answer N"
-        value = evaluate(source, modulus)
-        parts.append(
-            f"{source} : {' ; '.join(worked)} . so the answer to it , the result , is {value} ."
-        )
-    return " ".join(parts)
+def worked_expression(source: str, modulus: int) -> str:
+    """An expression as a corpus document works it: steps in plain sentences, its value in prose."""
+    worked = explain(source, "long", modulus).split(" ; ")[:-1]  # the steps, not "answer N"
+    return f"{source} : {' ; '.join(worked)} . {CLOSING} {evaluate(source, modulus)} ."
+
+
+def corpus_document(sources: list[str], modulus: int, opening: str = "") -> str:
+    """A pre-training document: an opening instruction, then expressions one after another, each
+    worked step by step in plain sentences and closed by its value in prose, never by an
+    ``answer N`` line."""
+    return " ".join(
+        [*([opening] if opening else []), *(worked_expression(s, modulus) for s in sources)]
+    )
+
+
+def opening_instruction(row: int) -> str:
+    """The instruction that opens the corpus document starting at ``row`` (deterministic)."""
+    rng = np.random.default_rng([_CORPUS_SALT, row])
+    return " ".join(instruction_sentence(rng) for _ in range(OPENING_SENTENCES))
 
 
 def _corpus_split(split: datasets.Dataset, modulus: int, per_document: int) -> datasets.Dataset:
@@ -122,7 +200,7 @@ def _corpus_split(split: datasets.Dataset, modulus: int, per_document: int) -> d
     every ``target_<level>`` holds the document, so the pre-training run may name any level."""
     sources = list(split["source"])
     docs = [
-        corpus_document(sources[i : i + per_document], modulus)
+        corpus_document(sources[i : i + per_document], modulus, opening_instruction(i))
         for i in range(0, len(sources), per_document)
     ]
     split = split.select(range(len(docs)))
@@ -151,7 +229,7 @@ def write_ablation_data(
     takes its first ``train_size``; solved examples come from the first ``demo_pool``),
     pre-training the next ``pretrain_size`` rows, so the two never share an expression.
     Validation and test are the first ``n_validation``/``n_test`` rows of those splits. Returns
-    ``{"pretrain": dir, "fewshot": dir, "oneshot": dir, "long": dir}``; pass a dir as a run's
+    ``{"pretrain": dir, "oneshot": dir, "instruction": dir, "long": dir}``; pass a dir as a run's
     ``data_dir`` with task ``listops``. Rewriting gives identical files (and cache keys).
     """
     source = Path(data_dir) / "listops"
@@ -201,8 +279,8 @@ def _write(corpus: dict, finetune: dict, demo_pool: int, card: dict, out_dir: Pa
     for name, kind in DATA_TYPES.items():
         out[name] = out_dir / name
         written = {
-            split: _with_source(
-                rows, _prompts(rows, pool, kind, _SPLIT_SALT[split], split == "train")
+            split: _with_prompts(
+                rows, *_prompts(rows, pool, kind, _SPLIT_SALT[split], split == "train")
             )
             for split, rows in finetune.items()
         }
@@ -227,7 +305,7 @@ def completion_ratio(data_dir: str | Path, data_type: str, n: int | None = None)
     return {
         "data type": data_type,
         "completion": kind.level,
-        "shots": kind.shots,
+        "prompt": "solved example" if kind.shots else "instruction" if kind.instruction else "—",
         "prompt tokens": float(prompt),
         "completion tokens": float(target),
         "R_g": float(target / prompt),
@@ -248,3 +326,42 @@ def examples(dirs: dict[str, Path], row: int = 0) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(records)
+
+
+# ---------------------------------------------------------------- the capability check
+
+
+def position_prompts(
+    queries: list[str], pool: list[str], modulus: int, position: int, salt: int = 5
+) -> list[str]:
+    """Each query as the ``position``-th expression of a corpus document: an opening
+    instruction, ``position - 1`` worked expressions of ``pool`` (drawn per row), the query and
+    its colon — the model's own format, which it continues with the query's working."""
+    picks = (
+        demo_rows(len(queries), len(pool), position - 1, salt, own=False)
+        if position > 1
+        else [[] for _ in queries]
+    )
+    texts = []
+    for i, (drawn, query) in enumerate(zip(picks, queries, strict=True)):
+        worked = [worked_expression(pool[j], modulus) for j in drawn]
+        opening = " ".join(
+            instruction_sentence(np.random.default_rng([salt, i, k]))
+            for k in range(OPENING_SENTENCES)
+        )
+        texts.append(" ".join([QUESTION, ANSWER, opening, *worked, query, ":"]))
+    return texts
+
+
+def layout_prompts(sources: list[str]) -> list[str]:
+    """Fine-tuning prompts exactly as a fine-tuned model reads them (``Question: … Answer:``)."""
+    return [f"{QUESTION} {source} {ANSWER}" for source in sources]
+
+
+def read_value(text: str) -> int | None:
+    """The value a generated text gives first: after the corpus closing (``… the result , is N``),
+    or in an ``answer N`` line; None if neither comes."""
+    closing = re.search(re.escape(CLOSING) + r"\s+(-?\d+)", text or "")
+    if closing is not None:
+        return int(closing.group(1))
+    return final_answer(text)
