@@ -124,3 +124,46 @@ def test_the_what_we_found_headlines_are_glued():
     found = found[found.index("## What we found") : found.index("## Exercises")]
     headlines = re.findall(r"^- \*\*(.+?)\*\*", found, flags=re.MULTILINE)
     assert "{glue:text}`c4_headline`" in headlines and "{glue:text}`answer_only`" in headlines
+
+
+def per_token(tokens: dict[tuple[str, int], int]) -> pd.DataFrame:
+    """``QUICK``'s accuracies with the target tokens each training set holds."""
+    return QUICK.assign(
+        train_target_tokens=[
+            tokens[(lv, n)] for lv, n in zip(QUICK["level"], QUICK["train_size"], strict=True)
+        ]
+    )
+
+
+def test_token_overlap_says_the_sweep_never_reaches_equal_target_tokens():
+    apart = per_token(
+        {("none", 2000): 4000, ("none", 10_000): 20_000, ("long", 2000): 69_598,
+         ("long", 10_000): 351_682}
+    )  # fmt: skip
+    text = chapter.token_overlap_values(apart)["token_overlap"]
+    assert text.startswith(
+        "the largest answer-only training set holds 20,000 target tokens and the smallest long "
+        "set 69,598, so this sweep never compares long with answer-only training at equal"
+    )
+    overlap = per_token(
+        {("none", 2000): 4000, ("none", 10_000): 80_000, ("long", 2000): 69_598,
+         ("long", 10_000): 351_682}
+    )  # fmt: skip
+    assert chapter.token_overlap_values(overlap)["token_overlap"] == (
+        "the answer-only and long training sets overlap between 69,598 and 80,000 target tokens, "
+        "where the two are compared at equal supervision"
+    )
+    alone = apart[apart["level"] == "long"]
+    assert chapter.token_overlap_values(alone)["token_overlap"].startswith("this run has no")
+
+
+def test_the_token_figure_is_said_to_compare_at_equal_tokens_only_where_it_does():
+    cells = nbformat.read(NOTEBOOK, 4).cells
+    text = "\n".join(c.source for c in cells)
+    assert "glue_all(chapter.token_overlap_values(per_token))" in text
+    assert "{glue:text}`token_overlap`" in text
+    chapter1 = NOTEBOOK.parent / "01_data_generation.ipynb"
+    text = "\n".join(
+        c.source for c in nbformat.read(chapter1, 4).cells if c.cell_type == "markdown"
+    )
+    assert "compares levels at\nequal numbers of *target tokens*" not in text

@@ -202,28 +202,82 @@ def test_bucket_values_split_the_buckets_at_the_longest_training_expression(tmp_
 # --- the data: targets, the length jump, depth -------------------------------------------------
 
 
+def _write_sources(tmp_path, split: str, sources: list[str]) -> None:
+    pd.DataFrame({"source": sources}).to_parquet(tmp_path / "listops" / f"{split}.parquet")
+
+
 def test_data_values_compare_the_ranges_and_the_targets(tmp_path):
-    values = chapter.data_values(_config(tmp_path))
+    config = _config(tmp_path)
+    _write_sources(tmp_path, "train", ["[MIN 4 7 ]", "[MAX 2 [MIN 4 7 1 3 ] ]"])
+    _write_sources(tmp_path, "test_long", ["[MAX 2 [MIN 4 7 ] [SM 5 7 1 2 ] ]", NESTED])
+    values = chapter.data_values(config)
     assert values["train_range"] == "5–14" and values["long_range"] == "15–26"
     assert values["long_target_train"] == "35" and values["long_target_long"] == "74"
     assert "74 tokens on average, 2.1 times the 35 of training" in values["target_growth"]
-    assert values["jump_sentence"].startswith("The longer split is also a larger relative jump")
-    assert "at no greater depth" in values["jump_sentence"]
+    jump = values["jump_sentence"]
+    assert jump.startswith("The longer split is also a larger relative jump")
+    # as deep as training, lists no longer (4 operands at most in both): more operators, not
+    # more operands per list
+    assert "at no greater depth and with argument lists no longer than in training" in jump
+    assert "(at most 4 operands in both)" in jump
+    assert "3.0 operators on average against 1.5 in training" in jump
+    assert jump.endswith("so its explanation has more steps")
+    assert "more operands" not in jump
+
+
+def test_expression_shapes_count_operators_and_the_longest_list(tmp_path):
+    (tmp_path / "listops").mkdir()
+    _write_sources(tmp_path, "train", ["[MIN 4 7 ]", "[MAX 2 [MIN 4 7 1 3 ] ]"])
+    shapes = chapter.expression_shapes(tmp_path / "listops", "train", 10)
+    assert shapes.to_dict("list") == {"operators": [1, 2], "widest": [2, 4]}
 
 
 @pytest.mark.parametrize(
-    ("jump", "no_deeper", "says"),
+    ("jump", "no_deeper", "widest", "operators", "says"),
     [
-        (2.2, True, "also a larger relative jump than the paper's"),
-        (1.5, True, "a smaller relative jump than the paper's"),
-        (2.0, False, "a relative jump about as large as the paper's"),
+        (2.2, True, (4, 4), (2.2, 4.4), "also a larger relative jump than the paper's"),
+        (1.5, True, (4, 3), (2.0, 2.0), "a smaller relative jump than the paper's"),
+        (2.0, False, (4, 6), (3.0, 2.0), "a relative jump about as large as the paper's"),
     ],
 )
-def test_jump_sentence_against_the_papers(jump, no_deeper, says):
-    text = chapter.jump_sentence("5–14", "15–26", jump, no_deeper)
+def test_jump_sentence_against_the_papers(jump, no_deeper, widest, operators, says):
+    text = chapter.jump_sentence("5–14", "15–26", jump, no_deeper, operators, widest)
     assert says in text and f"{jump:.1f} times that of training, against 2.0" in text
     assert ("at no greater depth" in text) is no_deeper
     assert ("deeper than any training expression" in text) is not no_deeper
+    lists = {
+        (4, 4): "with argument lists no longer than in training (at most 4 operands in both)",
+        (4, 3): "with argument lists shorter than in training (at most 3 operands, against 4)",
+        (4, 6): "with longer argument lists than any in training (6 operands against 4)",
+    }[widest]
+    assert lists in text
+    steps = {(2.2, 4.4): "more steps", (2.0, 2.0): "about as many steps", (3.0, 2.0): "fewer steps"}
+    assert text.endswith(f"so its explanation has {steps[operators]}")
+
+
+def test_length_buckets_read_each_bucket_against_the_baselines_of_its_own_split(tmp_path):
+    config = _config(tmp_path)
+    config.chance = 0.1
+    buckets = pd.DataFrame(
+        [
+            {"model": m, "params": p, "level": lv, "split": split, "length_bucket": b,
+             "mean": 0.5, "ci_low": 0.4, "ci_high": 0.6}
+            for m, p in (("m-small", 1), ("m-large", 2))
+            for lv in ("none", "long")
+            for split, b in (("test", "1-7"), ("test", "11-14"), ("test_long", "15-18"))
+        ]
+    )  # fmt: skip
+    rule = chapter.RULE
+    lines = {"test": {rule: 0.494}, "test_long": {rule: 0.302}}
+    fig = chapter.plot_length_buckets(config, buckets, lines)
+    for ax in fig.axes:
+        drawn = {
+            (tuple(line.get_xdata()), line.get_ydata()[0])
+            for line in ax.get_lines()
+            if line.get_gid() == "baseline" and line.get_ydata()[0] != 100 * config.chance
+        }
+        # the test_long rule (30.2 %) is not drawn over the buckets of the training range
+        assert drawn == {((-0.5, 1.5), 49.4), ((1.5, 2.5), 30.2)}
 
 
 @pytest.mark.parametrize(

@@ -280,11 +280,32 @@ def test_selection_regime_counts_the_runs_that_overfit():
 
 
 def test_selection_values_note_a_choice_at_the_last_step():
-    table = _selection([0.5, 0.3, 0.4], [0.3, 0.2, 0.1])
-    at_edge = pd.DataFrame({"last_step": [True, False]}, index=[LOWEST, HIGHEST])
-    assert chapter.selection_values(table, at_edge)["edge_note"].startswith(f"For {LOWEST} the")
+    overfits = _selection([0.5, 0.3, 0.4], [0.3, 0.2, 0.1])
+    at_edge = pd.DataFrame(
+        {"last_step": [True, False], "learning_rate": 1e-3, "steps": 75}, index=[LOWEST, HIGHEST]
+    )
+    note = chapter.selection_values(overfits, at_edge)["edge_note"]
+    assert note.startswith(f"For {LOWEST} the") and "lowest at step 50" in note
+    assert "not a run still learning" in note
+    falling = _selection([0.5, 0.4, 0.3], [0.3, 0.2, 0.1])
+    note = chapter.selection_values(falling, at_edge)["edge_note"]
+    assert "a longer run might have done better" in note
     inside = at_edge.assign(last_step=False)
-    assert chapter.selection_values(table, inside)["edge_note"].startswith("Every choice lies")
+    assert chapter.selection_values(overfits, inside)["edge_note"].startswith("Every choice lies")
+
+
+def test_capable_values_say_why_a_type_stays_near_the_rule():
+    sweep = pd.DataFrame({"data_type": [LOWEST, HIGHEST], "mean": [0.70, 0.55]})
+    chosen = pd.DataFrame({"learning_rate": 1e-3, "steps": 75}, index=[LOWEST, HIGHEST])
+    selection = pd.concat(
+        [
+            _selection([0.5, 0.3, 0.4], [0.3, 0.2, 0.1]),
+            _selection([0.5, 0.3, 0.4], [0.3, 0.2, 0.1]).assign(data_type=HIGHEST),
+        ]
+    )
+    text = chapter.capable_values(sweep, {chapter.RULE: 0.494}, selection, chosen)["capable_cells"]
+    assert f"{HIGHEST} is less than 10 points above it" in text and "lowest at step 50" in text
+    assert f"{LOWEST} is less" not in text
 
 
 def test_sweep_values_compare_the_lowest_r_g_data_with_the_rule():

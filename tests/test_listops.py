@@ -191,3 +191,16 @@ def test_generate_impossible_length():
 def test_generator_config_validation(kwargs, message):
     with pytest.raises(ValueError, match=message):
         GeneratorConfig(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("source", "operators", "widest"),
+    [
+        ("[MIN 4 7 ]", 1, 2),
+        ("[MAX 2 9 [MIN 4 7 ] 0 ]", 2, 4),
+        ("[MAX 2 [MIN 4 7 1 3 5 ] [SM 5 7 ] ]", 3, 5),
+    ],
+)
+def test_operators_and_the_longest_list(source, operators, widest):
+    expr = parse(source)
+    assert (expr.n_operators, expr.widest) == (operators, widest)

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 from matplotlib.colors import to_hex, to_rgb
+from matplotlib.container import ErrorbarContainer
 
 from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED, VERDICTS
 from explain_utils.common.names import LEVELS
@@ -23,6 +24,8 @@ from explain_utils.plots.accuracy import (
 )
 from explain_utils.plots.claims import VERDICT_COLORS, plot_claims
 from explain_utils.plots.curves import accuracy_vs_compute, plot_learning_curves, plot_plateaus
+from explain_utils.plots.data import plot_source_lengths
+from explain_utils.plots.style import BASELINE_GID, LEGEND_SECTIONS, yerr
 
 MODELS = {"m-large": 20_000, "m-small": 1_000, "m-mid": 5_000}  # deliberately not by size
 BASELINES = {"chance (1/modulus)": 0.1, "majority class of train": 0.17, "first number": 0.3}
@@ -50,11 +53,19 @@ def legend_texts(ax) -> list[str]:
     return [t.get_text() for t in ax.get_legend().get_texts()]
 
 
+def baselines_drawn(ax) -> list:
+    """The baseline lines of a panel (``style.baseline_lines`` marks them)."""
+    return [line for line in ax.get_lines() if line.get_gid() == BASELINE_GID]
+
+
+EXPLANATION, BASELINE_HEADING, MARKERS = LEGEND_SECTIONS
+
+
 def test_accuracy_figure_draws_labelled_baselines_and_orders_levels():
     table = summary("params", [None])
     fig = plot_accuracy_vs(table, "params", "size", "t", 0.1, baselines=BASELINES)
     texts = legend_texts(fig.axes[0])
-    assert texts[: len(LEVELS)] == list(LEVELS)
+    assert texts[: len(LEVELS) + 2] == [EXPLANATION, *LEVELS, BASELINE_HEADING]
     assert "chance (1/modulus) (10.0 %)" in texts and "first number (30.0 %)" in texts
     assert sum(t.startswith("chance") for t in texts) == 1  # chance once, not twice
     assert fig.axes[0].get_xscale() == "log"
@@ -84,8 +95,9 @@ def test_curve_panels_are_ordered_by_size():
     lines = fig.axes[0].get_lines()
     markers = [ln for ln in lines if ln.get_marker() == "v" and len(ln.get_xdata())]
     assert len(markers) == 2
-    assert legend_texts(fig.axes[-1])[: len(LEVELS)] == list(LEVELS)
-    assert "plateau reached (mean)" in legend_texts(fig.axes[-1])
+    texts = legend_texts(fig.axes[-1])
+    assert texts[: len(LEVELS) + 1] == [EXPLANATION, *LEVELS]
+    assert texts[texts.index(MARKERS) + 1] == "plateau reached (mean)"
 
 
 def test_accuracy_vs_compute_uses_a_log_token_axis():
@@ -201,3 +213,133 @@ def test_claims_figure_shows_inconclusive_as_neither_success_nor_failure():
     assert "inconclusive" in legend_texts(
         plot_claims(table.iloc[:1], pd.Series([22.7]), "t").axes[0]
     )
+
+
+# --- legends that name what is drawn, coincident baselines, intervals cut to 0-100 % ----------
+
+
+def test_bar_legend_names_the_bars_and_the_baselines_under_headings():
+    bars = summary("params", [None]).query("model == 'm-small'")
+    texts = legend_texts(plot_accuracy_by_level(bars, "t", 0.1, baselines=BASELINES).axes[0])
+    assert texts == [
+        EXPLANATION,
+        *LEVELS,
+        BASELINE_HEADING,
+        "chance (1/modulus) (10.0 %)",
+        "majority class of train (17.0 %)",
+        "first number (30.0 %)",
+    ]
+    gains = pd.DataFrame(
+        [{"model": "m", "params": 1, "contrast": "long − none", "diff": 0.1,
+          "ci_low": -0.1, "ci_high": 0.3}]
+    )  # fmt: skip
+    ax = gain_vs_size(gains, "t").axes[0]  # a titled legend stays one plain list
+    assert ax.get_legend().get_title().get_text() == "contrast"
+    assert legend_texts(ax) == ["long − none"]
+
+
+def test_coincident_baselines_share_one_visible_line_and_label():
+    bars = summary("params", [None]).query("model == 'm-small'")
+    lines = {"chance (1/labels)": 0.2, "majority label of train (scifi)": 0.2}
+    ax = plot_accuracy_by_level(bars, "t", 0.2, baselines=lines).axes[0]
+    assert len(baselines_drawn(ax)) == 1
+    assert "chance (1/labels) = majority label of train (scifi) (20.0 %)" in legend_texts(ax)
+    near = {"chance (1/labels)": 0.2, "majority label of train (scifi)": 0.21}
+    ax = plot_accuracy_by_level(bars, "t", 0.2, baselines=near).axes[0]
+    assert len(baselines_drawn(ax)) == 2  # different values stay two lines
+
+
+def test_long_format_names_do_not_collide_and_the_y_label_fits():
+    bars = pd.DataFrame(
+        [
+            {"level": lv, "mean": 0.3, "ci_low": 0.2, "ci_high": 0.4}
+            for lv in ("none", "long", "long_rewrite", "fixed_width", "index_hint")
+        ]
+    )
+    fig = plot_accuracy_by_level(bars, "t", 0.1, ylabel="test_long accuracy (%, mean ± 95 % CI)")
+    ax = fig.axes[0]
+    ticks = ax.get_xticklabels()
+    assert [t.get_text() for t in ticks][2] == "long_rewrite"
+    assert all(t.get_rotation() > 0 and t.get_ha() == "right" for t in ticks)
+    assert ax.get_ylabel() == "test_long accuracy\n(%, mean ± 95 % CI)"
+    fig.canvas.draw()  # no two tick labels overlap, and the y label stays inside the figure
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ticks]
+    assert not any(a.overlaps(b) for a, b in zip(boxes, boxes[1:], strict=False))
+    label = ax.yaxis.label.get_window_extent(renderer)
+    assert label.y0 >= 0 and label.y1 <= fig.bbox.height
+    levels = plot_accuracy_by_level(bars[bars["level"].isin(LEVELS)], "t", 0.1).axes[0]
+    assert all(t.get_rotation() == 0 for t in levels.get_xticklabels())  # short names stay flat
+
+
+def error_bar_tops(ax) -> list[float]:
+    """The upper end (percent) of every error bar of a panel."""
+    return [
+        segment[:, 1].max()
+        for container in ax.containers
+        if isinstance(container, ErrorbarContainer)
+        for segment in container.lines[2][0].get_segments()
+    ]
+
+
+def test_accuracy_intervals_are_cut_to_0_100_but_differences_are_not():
+    rows = pd.DataFrame({"mean": [0.733, 0.02], "ci_low": [0.453, -0.05], "ci_high": [1.013, 0.09]})
+    below, above = yerr(rows, share=True)
+    assert list(100 * rows["mean"] + above) == pytest.approx([100.0, 9.0])
+    assert list(100 * rows["mean"] - below) == pytest.approx([45.3, 0.0])
+    below, above = yerr(rows)  # a difference of accuracies keeps its interval
+    assert list(100 * rows["mean"] + above) == pytest.approx([101.3, 9.0])
+    table = summary("depth", ["1", "2"]).query("model == 'm-small'").assign(ci_high=1.2)
+    ax = plot_accuracy_by_group(table, "depth", "depth", "t", 0.1).axes[0]
+    assert max(error_bar_tops(ax)) == pytest.approx(100.0)
+    bars = table.drop_duplicates("level")
+    ax = plot_accuracy_by_level(bars, "t", 0.1).axes[0]
+    assert max(error_bar_tops(ax)) == pytest.approx(100.0)
+
+
+def test_split_baselines_are_drawn_only_over_their_splits_buckets():
+    buckets = ["1-7", "8-10", "11-14", "15-18", "19-22"]
+    table = pd.DataFrame(
+        [
+            {"level": lv, "length_bucket": b, "split": "test" if i < 3 else "test_long",
+             "mean": 0.5, "ci_low": 0.4, "ci_high": 0.6}
+            for lv in ("none", "long")
+            for i, b in enumerate(buckets)
+        ]
+    )  # fmt: skip
+    lines = {
+        "test": {"chance (1/modulus)": 0.1, "root operator over all numbers": 0.494},
+        "test_long": {"chance (1/modulus)": 0.1, "root operator over all numbers": 0.302},
+    }
+    ax = plot_accuracy_by_group(
+        table, "length_bucket", "length", "t", 0.1, boundary_after="11-14", split_baselines=lines
+    ).axes[0]
+    spans = {(tuple(line.get_xdata()), line.get_ydata()[0]) for line in baselines_drawn(ax)}
+    assert spans == {
+        ((-0.5, 2.5), 10.0),
+        ((2.5, 4.5), 10.0),
+        ((-0.5, 2.5), 49.4),  # the rule on test, over the buckets of the training range only
+        ((2.5, 4.5), 30.2),  # the rule on test_long, over the longer buckets only
+    }
+    texts = legend_texts(ax)
+    assert "chance (1/modulus) (10.0 %)" in texts
+    assert "root operator over all numbers\n(test 49.4 %, test_long 30.2 %)" in texts
+    assert texts[texts.index(MARKERS) + 1] == "end of training lengths"
+    with pytest.raises(ValueError, match="not both"):
+        plot_accuracy_by_group(
+            table, "length_bucket", "l", "t", 0.1, baselines={}, split_baselines=lines
+        )
+
+
+def test_source_lengths_show_every_split_the_caption_names():
+    lengths = pd.DataFrame(
+        [
+            {"split": split, "field": "source", "tokens": n}
+            for split, n in (
+                ("test_long", 20), ("validation_long", 21), ("train", 6), ("validation", 7),
+                ("test", 8),
+            )
+        ]
+    )  # fmt: skip
+    ax = plot_source_lengths(lengths, "t").axes[0]
+    assert legend_texts(ax) == ["train", "validation", "test", "validation_long", "test_long"]

@@ -20,7 +20,7 @@ import pandas as pd
 from explain_utils.analysis.results import summarize
 from explain_utils.common.names import TARGET_FORMATS
 from explain_utils.tasks.formats import first_wrong_step, read_steps
-from explain_utils.tasks.listops import OPERATORS, Expr, apply, parse
+from explain_utils.tasks.listops import OPERATORS, apply, parse
 
 if TYPE_CHECKING:  # runs imports torch; this module only reads a finished run's files
     from explain_utils.engine.run_store import RunResult
@@ -38,16 +38,6 @@ def _records(result: RunResult, split: str) -> list[dict]:
             "evaluate it on that split (TrainConfig.eval_splits)"
         )
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
-def _widest(expr: Expr) -> int:
-    """The longest argument list of any operator in ``expr``."""
-    inner = [_widest(a) for a in expr.args if isinstance(a, Expr)]
-    return max([len(expr.args), *inner])
-
-
-def _operators(expr: Expr) -> int:
-    return 1 + sum(_operators(a) for a in expr.args if isinstance(a, Expr))
 
 
 def first_wrong_steps(results: Iterable[RunResult], split: str) -> pd.DataFrame:
@@ -70,8 +60,8 @@ def first_wrong_steps(results: Iterable[RunResult], split: str) -> pd.DataFrame:
                     "row": i,
                     "depth": rec["depth"],
                     "length": rec["length"],
-                    "operators": _operators(expr),
-                    "widest": _widest(expr),
+                    "operators": expr.n_operators,
+                    "widest": expr.widest,
                     "n_steps": len(read_steps(cfg["level"], rec["target"])) if explained else 0,
                     "first_wrong": -1 if wrong is None else wrong,
                     "correct": bool(rec["accuracy"]),

@@ -149,6 +149,42 @@ def token_values(
     }
 
 
+def token_overlap_values(per_token: pd.DataFrame) -> dict[str, str]:
+    """Whether the sweep compares the levels at equal numbers of target tokens: for each explained
+    level, whether its training sets and the answer-only ones hold overlapping numbers of target
+    tokens (``per_token``: ``accuracy_table`` rows by train size and level with a
+    ``train_target_tokens`` column, as in the figure)."""
+    tokens = per_token.groupby("level")["train_target_tokens"].agg(["min", "max"])
+    explained = [lv for lv in LEVELS[1:] if lv in tokens.index]
+    if "none" not in tokens.index or not explained:
+        return {
+            "token_overlap": "this run has no answer-only and explained training sets to compare "
+            "per target token"
+        }
+    return {"token_overlap": "; ".join(token_overlap_text(tokens, lv) for lv in explained)}
+
+
+def token_overlap_text(tokens: pd.DataFrame, level: str) -> str:
+    """``level``'s training sets against the answer-only ones on the target-token axis (``tokens``:
+    the ``min`` and ``max`` target tokens of each level's sets)."""
+    none, other = tokens.loc["none"], tokens.loc[level]
+    low, high = max(none["min"], other["min"]), min(none["max"], other["max"])
+    if low <= high:
+        return (
+            f"the answer-only and {level} training sets overlap between {low:,.0f} and "
+            f"{high:,.0f} target tokens, where the two are compared at equal supervision"
+        )
+    fewer, more = ("none", level) if none["max"] < other["min"] else (level, "none")
+    name = {"none": "answer-only", level: level}
+    return (
+        f"the largest {name[fewer]} training set holds {tokens.loc[fewer, 'max']:,.0f} target "
+        f"tokens and the smallest {name[more]} set {tokens.loc[more, 'min']:,.0f}, so this sweep "
+        f"never compares {level} with answer-only training at equal numbers of target tokens: "
+        "the figure shows how far apart their training sets lie, not which level wins at equal "
+        "supervision"
+    )
+
+
 def per_example_text(gains: pd.Series, longer: bool) -> str:
     """Whether an explained example beats an answer-only one at each size (``lead_by_size``), and
     whether it carries more target tokens (``longer``)."""

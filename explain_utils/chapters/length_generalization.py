@@ -32,6 +32,7 @@ from explain_utils.plots.accuracy import plot_groups_by_model
 from explain_utils.profiles.checks import from_notebook
 from explain_utils.profiles.explanations import ExperimentConfig, experiment_config
 from explain_utils.studies.explanations import fine_tuning_grid
+from explain_utils.tasks.listops import parse
 from explain_utils.tasks.splits import read_data_card
 
 # results/<name>.csv and <name>_rows.csv, and the claims under results/claims/<name>.csv
@@ -159,10 +160,14 @@ def _train_max_length(config: ExperimentConfig) -> int:
 
 
 def plot_length_buckets(
-    config: ExperimentConfig, buckets: pd.DataFrame, long_lines: Mapping[str, float]
+    config: ExperimentConfig,
+    buckets: pd.DataFrame,
+    lines: Mapping[str, Mapping[str, float]],
 ) -> plt.Figure:
     """Accuracy by length bucket, the smallest model above the largest, the end of the training
-    range dotted, the baselines on test_long as lines."""
+    range dotted. ``lines``: the baselines of each split (``baseline_lines``), each drawn only
+    over the buckets of the split it was scored on (test's in the training range, test_long's
+    past it), so that a bucket is read against the rules on rows of its own lengths."""
     return plot_groups_by_model(
         buckets,
         (config.models[0], config.models[-1]),
@@ -171,7 +176,7 @@ def plot_length_buckets(
         "Test accuracy by expression length",
         config.chance,
         boundary_after=length_bucket(_train_max_length(config)),
-        baselines=long_lines,
+        split_baselines={split: lines[split] for split in SPLITS if split in lines},
     )
 
 
@@ -243,19 +248,26 @@ def break_texts(
 
 
 def data_values(config: ExperimentConfig) -> dict[str, str]:
-    """From notebook 01's data card: the length ranges of train and test_long, their ``long``
-    targets' mean length, and how the length jump compares with the paper's."""
-    card = read_data_card(config.data_dir / "listops")["splits"]
+    """From notebook 01's data: the length ranges of train and test_long and their ``long``
+    targets' mean length (the data card), what makes a test_long expression longer (its operators
+    and argument lists, read from the splits), and how the length jump compares with the paper's."""
+    card = read_data_card(config.data_dir / "listops")
+    splits = card["splits"]
     values = {}
     for split, name in (("train", "train"), ("test_long", "long")):
-        lengths = card[split]["token_length"]
+        lengths = splits[split]["token_length"]
         values[f"long_target_{name}"] = f"{lengths['target_long']['mean']:.0f}"
         values[f"{name}_range"] = f"{lengths['source']['min']}–{lengths['source']['max']}"
-    train, long = (card[s]["token_length"] for s in ("train", "test_long"))
+    train, long = (splits[s]["token_length"] for s in ("train", "test_long"))
     growth = long["target_long"]["mean"] / train["target_long"]["mean"]
-    depths = {s: max(int(d) for d in card[s]["depth"]) for s in ("train", "test_long")}
+    depths = {s: max(int(d) for d in splits[s]["depth"]) for s in ("train", "test_long")}
     middle = {
-        s: (card[s]["token_length"]["source"]["min"] + card[s]["token_length"]["source"]["max"]) / 2
+        s: (splits[s]["token_length"]["source"]["min"] + splits[s]["token_length"]["source"]["max"])
+        / 2
+        for s in ("train", "test_long")
+    }
+    shapes = {
+        s: expression_shapes(config.data_dir / "listops", s, card["modulus"])
         for s in ("train", "test_long")
     }
     return {
@@ -268,28 +280,64 @@ def data_values(config: ExperimentConfig) -> dict[str, str]:
             values["long_range"],
             middle["test_long"] / middle["train"],
             depths["test_long"] <= depths["train"],
+            operators=(
+                shapes["train"]["operators"].mean(),
+                shapes["test_long"]["operators"].mean(),
+            ),
+            widest=(int(shapes["train"]["widest"].max()), int(shapes["test_long"]["widest"].max())),
         ),
     }
 
 
-def jump_sentence(train_range: str, long_range: str, jump: float, no_deeper: bool) -> str:
+def expression_shapes(task_dir: Path, split: str, modulus: int) -> pd.DataFrame:
+    """Per expression of one split of notebook 01's data: its operators (one explanation step
+    each) and its longest argument list."""
+    sources = pd.read_parquet(task_dir / f"{split}.parquet", columns=["source"])["source"]
+    exprs = [parse(source, modulus) for source in sources]
+    return pd.DataFrame(
+        {"operators": [e.n_operators for e in exprs], "widest": [e.widest for e in exprs]}
+    )
+
+
+def jump_sentence(
+    train_range: str,
+    long_range: str,
+    jump: float,
+    no_deeper: bool,
+    operators: tuple[float, float],
+    widest: tuple[int, int],
+) -> str:
     """How far the longer split reaches past training (``jump``: the ratio of the middles of the
-    two length ranges) against the paper's (100-200 tokens after training on 50-100)."""
+    two length ranges) against the paper's (100-200 tokens after training on 50-100), and what
+    makes its expressions longer: depth, ``operators`` (the mean number per expression, training
+    then test_long) and ``widest`` (the longest argument list of each split)."""
     if jump > PAPER_JUMP * 1.05:
         size = "also a larger relative jump than the paper's"
     elif jump < PAPER_JUMP / 1.05:
         size = "a smaller relative jump than the paper's"
     else:
         size = "a relative jump about as large as the paper's"
-    depth = (
-        ", at no greater depth, so its lists hold more operands than in training — the SM "
-        "running sums in particular grow longer"
-        if no_deeper
-        else ", and deeper than any training expression"
-    )
+    depth = "at no greater depth" if no_deeper else "deeper than any training expression"
+    if widest[1] <= widest[0]:
+        lists = (
+            f"with argument lists no longer than in training (at most {widest[1]} operands in both)"
+            if widest[1] == widest[0]
+            else f"with argument lists shorter than in training (at most {widest[1]} operands, "
+            f"against {widest[0]})"
+        )
+    else:
+        lists = f"with longer argument lists than any in training ({widest[1]} operands against {widest[0]})"
+    if operators[1] > operators[0] + 0.05:
+        steps = "more steps"
+    elif operators[1] < operators[0] - 0.05:
+        steps = "fewer steps"
+    else:
+        steps = "about as many steps"
     return (
         f"The longer split is {size} ({train_range} → {long_range} tokens: the middle of the "
-        f"range {jump:.1f} times that of training, against {PAPER_JUMP:.1f} in the paper){depth}"
+        f"range {jump:.1f} times that of training, against {PAPER_JUMP:.1f} in the paper), "
+        f"{depth} and {lists}: an expression holds {operators[1]:.1f} operators on average "
+        f"against {operators[0]:.1f} in training, so its explanation has {steps}"
     )
 
 

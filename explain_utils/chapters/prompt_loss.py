@@ -263,12 +263,33 @@ def grid_note(results: Mapping[str, list[RunResult]], stopwatch: Stopwatch) -> s
 # ----------------------------------------------------------------- rate and steps on validation
 
 
+def loss_minimum(selection: pd.DataFrame, chosen: pd.DataFrame, data_type: str) -> int:
+    """The step where the held-out completion loss of the chosen rate's selection run is lowest."""
+    rate = chosen.loc[data_type, "learning_rate"]
+    run = selection[(selection["data_type"] == data_type) & (selection["learning_rate"] == rate)]
+    return int(run.loc[run["validation_completion_loss"].idxmin(), "step"])
+
+
+def _edge(selection: pd.DataFrame, chosen: pd.DataFrame, data_type: str) -> str:
+    """Why a choice at the runs' last step does, or does not, mean a run still learning."""
+    lowest = loss_minimum(selection, chosen, data_type)
+    if lowest < int(chosen.loc[data_type, "steps"]):
+        return (
+            f"for {data_type} the best accuracy point is the runs' last step, but its held-out "
+            f"completion loss is lowest at step {lowest} and higher after it: the run overfits, "
+            "and the last point is the best of a plateau's noise, not a run still learning"
+        )
+    return (
+        f"for {data_type} the best point is the runs' last step and its held-out loss still "
+        "falls there, so a longer run might have done better"
+    )
+
+
 def selection_values(selection: pd.DataFrame, chosen: pd.DataFrame) -> dict[str, str]:
     """Whether a choice sits at the runs' last step, and whether the selection runs overfit."""
     edge = list(chosen.index[chosen["last_step"]])
     edge_note = (
-        f"For {', '.join(edge)} the best point is the last step of the runs, so longer runs "
-        "might have done better."
+        "; ".join(_edge(selection, chosen, name) for name in edge).capitalize() + "."
         if edge
         else "Every choice lies inside the runs' length."
     )
@@ -377,20 +398,33 @@ def sweep_values(
     return values
 
 
-def capable_values(sweep: pd.DataFrame, lines: Mapping[str, float]) -> dict[str, str]:
+def capable_values(
+    sweep: pd.DataFrame,
+    lines: Mapping[str, float],
+    selection: pd.DataFrame,
+    chosen: pd.DataFrame,
+) -> dict[str, str]:
     """Whether the best fine-tuned cell of each data type clears the one-line rule by
-    ``CAPABLE_MARGIN``: below it a sweep measures an optimisation failure, not prompt loss."""
+    ``CAPABLE_MARGIN`` (below it a sweep may measure an optimisation failure, not prompt loss),
+    and for a type that does not, whether its selection run had stopped learning."""
     rule = lines[RULE]
     parts, short = [], []
     for name in prompt_loss_data.DATA_TYPES:
         best = best_in(sweep, name)
         parts.append(f"{name} {100 * best:.1f} %")
         if best < rule + CAPABLE_MARGIN:
-            short.append(name)
+            lowest = loss_minimum(selection, chosen, name)
+            why = (
+                f"its held-out completion loss is lowest at step {lowest} of "
+                f"{int(selection['step'].max())} and rises after, so more steps would not lift it"
+                if lowest < int(selection["step"].max())
+                else "its held-out loss still falls at the last step: it may be undertrained"
+            )
+            short.append(f"{name} is less than {100 * CAPABLE_MARGIN:.0f} points above it ({why})")
     verdict = (
         f"each {100 * CAPABLE_MARGIN:.0f} points or more above the rule"
         if not short
-        else f"{', '.join(short)} less than {100 * CAPABLE_MARGIN:.0f} points above the rule"
+        else "; ".join(short)
     )
     return {
         "capable_cells": f"{'; '.join(parts)} against {100 * rule:.1f} % for the rule: {verdict}"

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from explain_utils.common.names import LEVELS
 from explain_utils.plots.style import (
     GAIN_COLORS,
     LEVEL_COLORS,
@@ -28,6 +29,7 @@ from explain_utils.plots.style import (
     levels_in,
     lines_with_ci,
     size_ticks,
+    split_baseline_lines,
     yerr,
 )
 
@@ -96,12 +98,15 @@ def plot_accuracy_by_group(
     boundary_after: str | None = None,
     baselines: Mapping[str, float] | None = None,
     ax: plt.Axes | None = None,
+    split_baselines: Mapping[str, Mapping[str, float]] | None = None,
 ) -> plt.Figure:
     """Test accuracy vs a categorical ``x`` (expression depth, length bucket) per level, mean ± 95 % CI.
 
     ``boundary_after``: a value of ``x`` after which a dotted line marks the end of the training
     range (for length buckets). ``ax``: draw into this panel (of ``stacked_axes``) instead of a
-    new figure.
+    new figure. ``split_baselines`` (``{split: {label: accuracy}}``, instead of ``baselines``):
+    the groups of ``table`` come from several splits (its ``split`` column), and each baseline is
+    drawn only over the groups of the split it was scored on, at its accuracy there.
     """
     fig, ax = plt.subplots(figsize=(9, 4)) if ax is None else (ax.figure, ax)
     order = list(dict.fromkeys(table[x]))
@@ -115,8 +120,18 @@ def plot_accuracy_by_group(
             label="end of training lengths",
         )
     ax.set_xticks(range(len(order)), order)
+    ax.set_xlim(-0.5, len(order) - 0.5)
     ax.set(xlabel=xlabel, ylabel="accuracy (%, mean ± 95 % CI)", title=title)
-    return finish(fig, ax, chance, baselines)
+    if split_baselines is None:
+        return finish(fig, ax, chance, baselines)
+    if baselines is not None:
+        raise ValueError("pass baselines or split_baselines, not both")
+    positions = {
+        split: sorted(set(table.loc[table["split"] == split, "_pos"]))
+        for split in dict.fromkeys(table["split"])
+    }
+    split_baseline_lines(ax, positions, chance, split_baselines)
+    return finish(fig, ax)
 
 
 def plot_accuracy_by_level(
@@ -127,18 +142,26 @@ def plot_accuracy_by_level(
     xlabel: str = "explanation level",
     ylabel: str = "test accuracy (%, mean ± 95 % CI)",
 ) -> plt.Figure:
-    """Bars of accuracy per level or format (mean ± 95 % CI) against chance and the baselines."""
+    """Bars of accuracy per level or format (mean ± 95 % CI) against chance and the baselines.
+
+    Each bar is named in the legend beside the baselines; names longer than a level's are slanted
+    so that they do not run into each other, and the y label is broken before its bracket so that
+    it fits the axes' height.
+    """
     levels = levels_in(table)
     rows = table.set_index("level").loc[levels]
-    fig, ax = plt.subplots(figsize=(8, 3.8))
+    fig, ax = plt.subplots(figsize=(9.5, 4.2))
     ax.bar(
         levels,
         100 * rows["mean"],
-        yerr=yerr(rows),
+        yerr=yerr(rows, share=True),
         color=[LEVEL_COLORS[lv] for lv in levels],
         capsize=4,
+        label=levels,
     )
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    if max(map(len, levels), default=0) > max(map(len, LEVELS)):
+        ax.set_xticks(range(len(levels)), levels, rotation=25, ha="right", rotation_mode="anchor")
+    ax.set(xlabel=xlabel, ylabel=ylabel.replace(" (", "\n(", 1), title=title)
     return finish(fig, ax, chance, baselines)
 
 
@@ -170,7 +193,7 @@ def plot_step_metrics(table: pd.DataFrame, title: str) -> plt.Figure:
                     x,
                     100 * rows["mean"],
                     width,
-                    yerr=yerr(rows),
+                    yerr=yerr(rows, share=True),
                     capsize=3,
                     label=model,
                     color=greys[k],

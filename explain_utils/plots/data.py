@@ -33,10 +33,12 @@ def plot_target_lengths(lengths: pd.DataFrame, title: str) -> plt.Figure:
 
 
 def plot_source_lengths(lengths: pd.DataFrame, title: str) -> plt.Figure:
-    """Histogram of expression lengths (tokens) per split: the train range and the longer test range."""
+    """Histogram of expression lengths (tokens) per split, every split of ``lengths``: the training
+    range (train, validation, test), then the longer inputs (validation_long, test_long)."""
     sources = lengths[lengths["field"] == "source"]
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    order = [s for s in SPLIT_ORDER if s in set(sources["split"])]
+    present = list(dict.fromkeys(sources["split"]))
+    order = [s for s in SPLIT_ORDER if s in present] + [s for s in present if s not in SPLIT_ORDER]
     sns.histplot(
         data=sources,
         x="tokens",

@@ -36,6 +36,16 @@ class Expr:
         return 1 + max((a.depth for a in self.args if isinstance(a, Expr)), default=0)
 
     @property
+    def n_operators(self) -> int:
+        """Number of operators, this one included (one explanation step each)."""
+        return 1 + sum(a.n_operators for a in self.args if isinstance(a, Expr))
+
+    @property
+    def widest(self) -> int:
+        """The longest argument list of any operator in the expression."""
+        return max([len(self.args), *(a.widest for a in self.args if isinstance(a, Expr))])
+
+    @property
     def n_tokens(self) -> int:
         """Number of tokens in bracket notation."""
         return 2 + sum(a.n_tokens if isinstance(a, Expr) else 1 for a in self.args)
