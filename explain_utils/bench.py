@@ -38,7 +38,7 @@ from explain_utils.engine.evaluation import decode_budget, decode_ratio, generat
 from explain_utils.engine.models import build_model, resolve_model
 from explain_utils.engine.tokenization import tokenizer_for_dataset
 from explain_utils.engine.train_config import TrainConfig
-from explain_utils.engine.trainer import source_length_batches
+from explain_utils.engine.trainer import grouped_batches
 from explain_utils.engine.training import train
 from explain_utils.profiles.data import data_config
 from explain_utils.tasks.splits import build_task_dataset, load_splits
@@ -107,7 +107,7 @@ def _padding(data: Encoded, batch_size: int) -> dict[str, float]:
         data.lengths().tolist(), batch_size, generator=torch.Generator().manual_seed(0)
     )
     return {
-        "engine_source_length": padding_fraction(data, source_length_batches(data, batch_size, 0)),
+        "engine_grouped": padding_fraction(data, grouped_batches(data, batch_size, 0)),
         "random": padding_fraction(data, cut(random_order)),
         "group_by_total_length": padding_fraction(data, cut(total)),
     }

@@ -12,7 +12,7 @@ from explain_utils.engine.evaluation import decode_budget, decode_ratio
 from explain_utils.engine.models import build_model, resolve_model
 from explain_utils.engine.tokenization import UNK, tokenizer_for_dataset
 from explain_utils.engine.train_config import TrainConfig
-from explain_utils.engine.trainer import Counters, ExplainTrainer, RowDataset, SourceLengthSampler
+from explain_utils.engine.trainer import Counters, ExplainTrainer, GroupedLengthSampler, RowDataset
 from explain_utils.tasks.splits import load_splits
 from tests.engine_data import small_listops
 
@@ -130,22 +130,26 @@ def test_batches_are_the_same_at_every_level(splits):
     orders = {}
     for level in ("none", "long"):
         data = encode(splits["train"], tokenizer, level, is_encoder_decoder=True)
-        sampler = SourceLengthSampler(16, [len(s) for s in data.inputs], seed=3)
+        sampler = GroupedLengthSampler(16, data.batch_lengths(), seed=3)
         orders[level] = list(sampler)
     assert orders["none"] == orders["long"]
     assert sorted(orders["none"]) == list(range(len(splits["train"])))
+    # keyed on the long explanation's length, so long batches hold targets of similar length
+    data = encode(splits["train"], tokenizer, "none", is_encoder_decoder=True)
+    rows = zip(splits["train"]["target_long"], splits["train"]["source"], strict=True)
+    assert data.batch_lengths() == [1000 * len(t.split()) + len(s.split()) for t, s in rows]
 
 
 def test_sampler_order_is_a_function_of_seed_and_epoch():
     lengths = torch.randint(3, 30, (500,), generator=torch.Generator().manual_seed(0)).tolist()
-    a = SourceLengthSampler(32, lengths, seed=1)
+    a = GroupedLengthSampler(32, lengths, seed=1)
     first = list(a)
-    assert first == list(SourceLengthSampler(32, lengths, seed=1))
+    assert first == list(GroupedLengthSampler(32, lengths, seed=1))
     a.set_epoch(1)
     assert list(a) != first
     a.set_epoch(0)
     assert list(a) == first
-    assert list(SourceLengthSampler(32, lengths, seed=2)) != first
+    assert list(GroupedLengthSampler(32, lengths, seed=2)) != first
 
 
 def test_vocabulary_comes_from_the_train_split_and_unseen_words_are_unknown(splits):

@@ -1,7 +1,7 @@
 """Encoding examples once, and padding lists of rows into tensors.
 
 Examples are tokenized once into lists of ids; a batch is a list of row indices (which rows go
-together is the sampler's concern: ``trainer.SourceLengthSampler``).
+together is the sampler's concern: ``trainer.GroupedLengthSampler``).
 
 Layouts:
 
@@ -22,6 +22,7 @@ from transformers import PreTrainedTokenizerBase
 from explain_utils.common.names import ANSWER, QUESTION
 
 IGNORE = -100
+GROUP_COLUMN = "target_long"  # the explanation whose length groups rows into batches
 
 
 @dataclass
@@ -36,6 +37,8 @@ class Encoded:
     )  # decoder-only: template words in ``inputs``
     # decoder-only, where the data mark them (``prompt_expression``): expression tokens in ``inputs``
     expression: list[list[bool]] = field(default_factory=list)
+    # what batches are grouped by, one length per row and the same at every level (``encode``)
+    group_lengths: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.inputs)
@@ -43,6 +46,10 @@ class Encoded:
     def lengths(self) -> np.ndarray:
         """Sort key for bucketing: total tokens of an example."""
         return np.array([len(a) + len(b) for a, b in zip(self.inputs, self.targets, strict=True)])
+
+    def batch_lengths(self) -> list[int]:
+        """The length that groups rows into batches: ``group_lengths``, else the source's."""
+        return self.group_lengths or [len(s) for s in self.inputs]
 
     def target_tokens(self, rows: list[int]) -> int:
         """Target (completion) tokens in ``rows``, eos included."""
@@ -66,8 +73,10 @@ def encode(
     sources, targets = list(split[source_column]), list(split[f"target_{level}"])
     # a leading space keeps sub-word tokenizers (GPT-2, T5) from gluing words; word-level ignores it
     target_ids = [t + [eos] for t in _ids(tokenizer, [" " + t for t in targets])]
+    groups = _group_lengths(split)
     if is_encoder_decoder:
-        return Encoded(True, [s + [eos] for s in _ids(tokenizer, sources)], target_ids)
+        inputs = [s + [eos] for s in _ids(tokenizer, sources)]
+        return Encoded(True, inputs, target_ids, group_lengths=groups)
     # tokenized in pieces so the template tokens are known for any tokenizer
     question = _ids(tokenizer, [QUESTION])[0]
     answer = _ids(tokenizer, [" " + ANSWER])[0]
@@ -81,7 +90,24 @@ def encode(
             [False] * len(question) + _marked(tokenizer, s, m) + [False] * len(answer)
             for s, m in zip(sources, split["prompt_expression"], strict=True)
         ]
-    return Encoded(False, inputs, target_ids, template, expression)
+    return Encoded(False, inputs, target_ids, template, expression, groups)
+
+
+def _group_lengths(split: datasets.Dataset) -> list[int]:
+    """Per row, a sort key for batching that every level shares: the words of its ``long``
+    explanation (where the data have one), ties broken by the source's words. Measured on the
+    quick ListOps train split (t5 tokenizer, batches of 32), padding share of batch positions
+    grouped by the source / by this key: ``long`` 0.308 / 0.053, ``medium`` 0.098 / 0.134,
+    ``short`` 0.034 / 0.132, ``none`` 0.008 / 0.113. Training time of a 300-step t5-100k run, one
+    thread, median of 3 interleaved pairs: ``long`` 0.78x, ``medium`` 1.04x, ``none`` 1.08x; a
+    ``long`` step costs three ``none`` steps, so a chapter's grid gains."""
+    if GROUP_COLUMN not in split.column_names:
+        return []
+    sources = split["source"]
+    return [
+        1000 * len(t.split()) + len(s.split())
+        for t, s in zip(split[GROUP_COLUMN], sources, strict=True)
+    ]
 
 
 def _marked(tokenizer: PreTrainedTokenizerBase, source: str, marks: str) -> list[bool]:

@@ -25,7 +25,7 @@ from typing import Any
 from explain_utils.common.files import write_json, write_text
 
 # bump when a change to the engine changes results, so old cached runs are not reused
-ENGINE_VERSION = "3"  # 3: transformers Trainer, source-length batches, train-split vocabulary
+ENGINE_VERSION = "4"  # 4: batches grouped by the long explanation's length (3: by the source's)
 RESULT_NAME = "result.json"
 # fields of a result that differ between otherwise identical runs (wall-clock measurements)
 TIMING_KEYS = frozenset(

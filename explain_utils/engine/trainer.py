@@ -5,10 +5,11 @@ and the learning-curve callback.
   completion-only, PLW and IM for decoder-only models) from the masks the collator builds, divided
   by the sum of the step's weights (or its completion tokens), so gradient accumulation and data
   parallelism give the loss of the whole batch.
-- ``SourceLengthSampler``: ``transformers``' own length grouping (shuffle, sort inside mega-batches
-  of 50 batches), keyed by the *source* length, which every explanation level shares: for one seed
-  every level trains on the same batches of examples, whatever its targets' lengths. Its order is a
-  pure function of (seed, epoch), so a resumed run replays it exactly.
+- ``GroupedLengthSampler``: ``transformers``' own length grouping (shuffle, sort inside
+  mega-batches of 50 batches), keyed by a length every explanation level shares
+  (``Encoded.batch_lengths``: the ``long`` explanation's, where the data have one): for one seed
+  every level trains on the same batches of examples, whatever its targets' lengths. Its order is
+  a pure function of (seed, epoch), so a resumed run replays it exactly.
 - ``CurveCallback``: at every ``eval_every`` steps, greedy decoding on validation rows (and, for
   decoder-only runs, the completion loss on train and held-out rows); the points, the examples and
   tokens seen and the training time are written beside each checkpoint so a resume continues them.
@@ -51,11 +52,11 @@ class RowDataset(torch.utils.data.Dataset):
         return collate(self.data, [f["row"] for f in features], self.pad_id)
 
 
-class SourceLengthSampler(LengthGroupedSampler):
-    """``LengthGroupedSampler`` on source lengths with a generator reseeded from (seed, epoch)."""
+class GroupedLengthSampler(LengthGroupedSampler):
+    """``LengthGroupedSampler`` on given lengths with a generator reseeded from (seed, epoch)."""
 
-    def __init__(self, batch_size: int, source_lengths: list[int], seed: int) -> None:
-        super().__init__(batch_size, lengths=source_lengths)
+    def __init__(self, batch_size: int, lengths: list[int], seed: int) -> None:
+        super().__init__(batch_size, lengths=lengths)
         self.seed = seed
         self.set_epoch(0)
 
@@ -63,14 +64,14 @@ class SourceLengthSampler(LengthGroupedSampler):
         self.generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
 
 
-def source_length_batches(data: Encoded, batch_size: int, seed: int) -> list[list[int]]:
-    """The first epoch's batches (row indices) that ``SourceLengthSampler`` gives ``data``."""
-    order = list(SourceLengthSampler(batch_size, [len(s) for s in data.inputs], seed))
+def grouped_batches(data: Encoded, batch_size: int, seed: int) -> list[list[int]]:
+    """The first epoch's batches (row indices) that ``GroupedLengthSampler`` gives ``data``."""
+    order = list(GroupedLengthSampler(batch_size, data.batch_lengths(), seed))
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
 class ExplainTrainer(Trainer):
-    """``Trainer`` with our loss (see the module docstring) and source-length batches."""
+    """``Trainer`` with our loss (see the module docstring) and length-grouped batches."""
 
     loss_is_scaled_for_ga = True  # compute_loss divides by the whole step's normalizer
 
@@ -81,7 +82,7 @@ class ExplainTrainer(Trainer):
     def _get_train_sampler(self, train_dataset=None) -> torch.utils.data.Sampler:
         data = (train_dataset or self.train_dataset).data
         batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
-        return SourceLengthSampler(batch, [len(s) for s in data.inputs], self.args.seed)
+        return GroupedLengthSampler(batch, data.batch_lengths(), self.args.seed)
 
     def _get_num_items_in_batch(self, batch_samples: list, device: torch.device) -> torch.Tensor:
         c = self.run_config

@@ -36,8 +36,8 @@ from explain_utils.engine.trainer import (
     CurveCallback,
     ExplainTrainer,
     RowDataset,
+    grouped_batches,
     last_checkpoint,
-    source_length_batches,
 )
 from explain_utils.tasks.splits import load_splits, read_data_card, with_format
 
@@ -199,7 +199,7 @@ def _train(
             "torch_threads": torch.get_num_threads(),
             "decode_ratio": ratio,
             "padding_fraction": padding_fraction(
-                train_data, source_length_batches(train_data, config.batch_size, config.seed)
+                train_data, grouped_batches(train_data, config.batch_size, config.seed)
             ),
         }
         result = _finish(
