@@ -11,7 +11,14 @@ on the validation split only. Under ``<results-dir>/calibration/`` it writes, at
   (a tie goes to the smaller rate); chapters 2-4 read it through ``chosen_learning_rate``;
 - ``learning_rate_grid.csv``: every run with its validation accuracy and the last three points of
   its validation curve (``curve_1`` … ``curve_3``, the last is the final step), so a plateau can be
-  told from a run that was still climbing.
+  told from a run that was still climbing;
+- ``steps.csv``: the plateau check. Under a schedule that decays to 0 the last steps always gain
+  something from annealing, so a curve's tail cannot say whether a cell has finished learning; a
+  longer run can. At its chosen rate each cell is trained for twice the steps (with its own full
+  schedule) and scored on the same validation rows; while the longer run ends higher — the 95 %
+  paired bootstrap interval of its gain over the rows above 0 — the steps double again, up to
+  ``MAX_DOUBLINGS``. A cell whose last doubling still gained is ``still_learning``: a claim that
+  rests on it is inconclusive. Chapters 2-4 train each cell for its ``steps``.
 
 Rows of other profiles in either table are kept; this profile's rows are replaced.
 """
@@ -19,18 +26,22 @@ Rows of other profiles in either table are kept; this profile's rows are replace
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from explain_utils.analysis.stats import paired_difference
 from explain_utils.common.files import atomic_write
 from explain_utils.common.names import (
     CALIBRATION_DIR,
     DEFAULT_PROFILE,
     LEARNING_RATE_GRID_CSV,
     PROFILES,
+    STEPS_CSV,
 )
 from explain_utils.engine.grid import run_grid
 from explain_utils.engine.run_store import RunResult
@@ -44,6 +55,7 @@ from explain_utils.profiles.explanations import (
 from explain_utils.studies.explanations import calibration_grid
 
 CURVE_POINTS = 3  # the validation curve's last points kept per run in the grid table
+MAX_DOUBLINGS = 2  # the plateau check's cap: at most 4x the profile's steps (16 000 in quick)
 
 
 def grid_rows(
@@ -80,6 +92,56 @@ def choose(grid: pd.DataFrame) -> pd.DataFrame:
     return order.merge(chosen, on=cells, how="left")[list(LEARNING_RATE_COLUMNS)]
 
 
+def longer_gain(shorter: RunResult, longer: RunResult) -> dict[str, float]:
+    """The longer run's validation accuracy minus the shorter's, paired over the same rows, with
+    its 95 % bootstrap interval (fractions)."""
+    rows = [
+        np.array([[c == "1" for c in r.metrics["validation"]["correct"]]], dtype=float)
+        for r in (shorter, longer)
+    ]
+    est = paired_difference(rows[0], rows[1])
+    return {"gain": est.diff, "gain_ci_low": est.ci_low, "gain_ci_high": est.ci_high}
+
+
+def plateau_check(
+    config: ExperimentConfig, cells: dict[tuple, tuple[TrainConfig, RunResult]]
+) -> pd.DataFrame:
+    """Double each cell's steps while the longer run ends higher (see the module docstring).
+
+    ``cells`` maps (model, task, level) to its run at the chosen rate and the profile's steps."""
+    state = dict(cells)
+    gains: dict[tuple, dict] = {}
+    active = list(state)
+    for _ in range(MAX_DOUBLINGS):
+        if not active:
+            break
+        longer = [dataclasses.replace(state[k][0], steps=2 * state[k][0].steps) for k in active]
+        results = run_grid(longer, config.data_dir, config.runs_dir, config.workers, desc="plateau")
+        still = []
+        for key, run, result in zip(active, longer, results, strict=True):
+            gains[key] = longer_gain(state[key][1], result) | {"longer_steps": run.steps}
+            if gains[key]["gain_ci_low"] > 0:  # the longer run ends higher: keep it, try again
+                state[key] = (run, result)
+                still.append(key)
+        active = still
+    return pd.DataFrame(
+        [
+            {
+                "profile": config.profile,
+                "model": key[0],
+                "task": key[1],
+                "level": key[2],
+                "learning_rate": run.learning_rate,
+                "steps": run.steps,
+                "validation_accuracy": result.metrics["validation"]["metrics"]["accuracy"],
+                **gains.get(key, {}),
+                "still_learning": key in active,
+            }
+            for key, (run, result) in state.items()
+        ]
+    )
+
+
 def write_table(path: str | Path, rows: pd.DataFrame, profile: str) -> Path:
     """Write ``rows`` as ``profile``'s part of the CSV table at ``path`` (other profiles' rows kept)."""
     path = Path(path)
@@ -98,13 +160,22 @@ def calibrate(config: ExperimentConfig) -> dict[str, Path]:
         configs, config.data_dir, config.runs_dir, config.workers, desc="calibration"
     )
     grid = grid_rows(config.profile, configs, results)
+    chosen = choose(grid)
     folder = Path(config.results_dir) / CALIBRATION_DIR
-    return {
+    paths = {
         "grid": write_table(folder / LEARNING_RATE_GRID_CSV, grid, config.profile),
-        "chosen": write_table(
-            learning_rates_path(config.results_dir), choose(grid), config.profile
-        ),
+        "chosen": write_table(learning_rates_path(config.results_dir), chosen, config.profile),
     }
+    columns = [chosen[c] for c in ("model", "task", "level", "learning_rate")]
+    picked = set(zip(*columns, strict=True))
+    cells = {
+        (c.model, c.task, c.level): (c, r)
+        for c, r in zip(configs, results, strict=True)
+        if (c.model, c.task, c.level, c.learning_rate) in picked
+    }
+    steps = plateau_check(config, cells)
+    paths["steps"] = write_table(folder / STEPS_CSV, steps, config.profile)
+    return paths
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     paths = calibrate(config)
     chosen = pd.read_csv(paths["chosen"])
     print(chosen[chosen["profile"] == config.profile].to_string(index=False))
-    print(f"[calibrate] wrote {paths['chosen']} and {paths['grid']}", flush=True)
+    print(pd.read_csv(paths["steps"]).to_string(index=False))
+    print(f"[calibrate] wrote {', '.join(str(p) for p in paths.values())}", flush=True)
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -191,3 +193,47 @@ def test_main_writes_both_tables_and_the_chapters_read_them(data_dir, tmp_path, 
     config = experiment_config("smoke", data_dir=data_dir, results_dir=tmp_path / "results")
     assert fine_tuning_grid(config)[0].learning_rate == chosen["learning_rate"][0]
     assert not list((tmp_path / "runs").glob("*/predictions_test*.jsonl"))
+
+
+class _Run:
+    """A stand-in result: per-row validation correctness and its accuracy."""
+
+    def __init__(self, correct: str) -> None:
+        accuracy = correct.count("1") / len(correct)
+        self.metrics = {"validation": {"correct": correct, "metrics": {"accuracy": accuracy}}}
+
+
+def test_plateau_check_doubles_while_the_longer_run_ends_higher(data_dir, tmp_path, monkeypatch):
+    from explain_utils import calibrate as module
+
+    config = experiment_config("smoke", data_dir=data_dir, results_dir=tmp_path)
+    rows = 400
+
+    def fake_grid(configs, *args, **kwargs):  # "rising" gains 20 points per doubling; "flat" none
+        out = []
+        for c in configs:
+            ones = min(rows, 100 + 80 * (c.steps // 100)) if c.level == "long" else 200
+            out.append(_Run("1" * ones + "0" * (rows - ones)))
+        return out
+
+    monkeypatch.setattr(module, "run_grid", fake_grid)
+    base = {
+        ("t5-50k", "listops", level): (
+            TrainConfig(level=level, steps=100),
+            _Run("1" * (180 if level == "long" else 200) + "0" * (220 if level == "long" else 200)),
+        )
+        for level in ("long", "none")
+    }
+    table = module.plateau_check(config, base).set_index("level")
+    assert table.loc["long", "steps"] == 100 * 2**module.MAX_DOUBLINGS
+    assert table.loc["long", "still_learning"] and table.loc["long", "gain_ci_low"] > 0
+    assert table.loc["none", "steps"] == 100 and not table.loc["none", "still_learning"]
+    assert table.loc["none", "longer_steps"] == 200  # tried once, and kept the shorter
+    path = tmp_path / "steps.csv"
+    table.reset_index().to_csv(path, index=False)
+    steps = profiles.read_steps(path, "smoke")
+    assert steps[("t5-50k", "listops", "long")] == (400, True)
+    config = dataclasses.replace(config, calibrated_steps=steps)
+    assert profiles.chosen_steps(config, "t5-50k", "modular_sum", "long") == 400
+    assert profiles.chosen_steps(config, "t5-100k", "listops", "long") == config.steps
+    assert profiles.still_learning(config) == {("t5-50k", "listops", "long")}

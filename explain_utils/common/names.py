@@ -40,6 +40,7 @@ DEFAULT_PROFILE = "quick"
 CALIBRATION_DIR = "calibration"
 LEARNING_RATES_CSV = "learning_rates.csv"
 LEARNING_RATE_GRID_CSV = "learning_rate_grid.csv"
+STEPS_CSV = "steps.csv"  # make calibrate's plateau check: the steps each cell trains for
 
 
 def bucket_order(label: str) -> float:

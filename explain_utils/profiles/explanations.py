@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from explain_utils.common.checks import (
     check_choice,
     check_choices,
@@ -27,6 +29,7 @@ from explain_utils.common.names import (
     LEARNING_RATES_CSV,
     LEVELS,
     SCHEDULERS,
+    STEPS_CSV,
     TARGET_FORMATS,
     TASKS,
 )
@@ -166,6 +169,10 @@ class ExperimentConfig:
     calibrated: dict[tuple[str, str, str], float] = field(
         default_factory=dict, repr=False, metadata={"profile_value": False}
     )
+    # the plateau check's rows: (model, task, level) -> (steps, still learning at the cap)
+    calibrated_steps: dict[tuple[str, str, str], tuple[int, bool]] = field(
+        default_factory=dict, repr=False, metadata={"profile_value": False}
+    )
 
     @property
     def chance(self) -> float:
@@ -212,6 +219,7 @@ def experiment_config(
         plateau_fraction=float(values["plateau_fraction"]),
         workers=values["workers"],
         calibrated=read_learning_rates(learning_rates_path(results_dir), profile),
+        calibrated_steps=read_steps(Path(results_dir) / CALIBRATION_DIR / STEPS_CSV, profile),
     )
 
 
@@ -277,6 +285,38 @@ def read_learning_rates(path: str | Path, profile: str) -> dict[tuple[str, str, 
             raise ValueError(f"{where}: a second row for {profile}/{'/'.join(key)}")
         table[key] = rate
     return table
+
+
+def read_steps(path: str | Path, profile: str) -> dict[tuple[str, str, str], tuple[int, bool]]:
+    """One profile's rows of the plateau check, ``(model, task, level) -> (steps, still
+    learning)``; a missing table is an empty one (every cell trains for the profile's ``steps``)."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    rows = pd.read_csv(path)
+    missing = {"profile", "model", "task", "level", "steps", "still_learning"} - set(rows)
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {sorted(missing)}")
+    rows = rows[rows["profile"] == profile]
+    return {
+        (r.model, r.task, r.level): (int(r.steps), bool(r.still_learning))
+        for r in rows.itertuples()
+    }
+
+
+def chosen_steps(config: ExperimentConfig, model: str, task: str, level: str) -> int:
+    """The steps of one cell: the plateau check's, found as ``chosen_learning_rate`` finds a
+    rate; else the profile's ``steps``."""
+    level = base_level(level)
+    for key in ((model, task, level), (model, "listops", level)):
+        if key in config.calibrated_steps:
+            return config.calibrated_steps[key][0]
+    return config.steps
+
+
+def still_learning(config: ExperimentConfig) -> set[tuple[str, str, str]]:
+    """The cells whose last doubling of steps still gained on validation: not finished learning."""
+    return {key for key, (_, learning) in config.calibrated_steps.items() if learning}
 
 
 def chosen_learning_rate(config: ExperimentConfig, model: str, task: str, level: str) -> float:

@@ -8,12 +8,17 @@ from __future__ import annotations
 import dataclasses
 
 from explain_utils.engine.train_config import TrainConfig
-from explain_utils.profiles.explanations import ExperimentConfig, chosen_learning_rate
+from explain_utils.profiles.explanations import (
+    ExperimentConfig,
+    chosen_learning_rate,
+    chosen_steps,
+)
 
 
 def fine_tuning_grid(config: ExperimentConfig) -> list[TrainConfig]:
     """Chapter 2's runs (reused by chapters 3 and 4): ListOps models x levels x seeds, then the
-    modular sum; each cell at its calibrated learning rate (``chosen_learning_rate``)."""
+    modular sum; each cell at its calibrated learning rate and steps (``chosen_learning_rate``,
+    ``chosen_steps``)."""
     cells = [("listops", m, lv) for m in config.models for lv in config.levels]
     cells += [("modular_sum", m, lv) for m in config.modsum_models for lv in config.modsum_levels]
     return [
@@ -67,6 +72,7 @@ def calibration_grid(config: ExperimentConfig) -> list[TrainConfig]:
         dataclasses.replace(
             _run(config, m, "listops", lv, config.seeds[0], train_size=max(config.train_sizes)),
             learning_rate=lr,
+            steps=config.steps,  # the rates are compared at the profile's steps, then doubled
             eval_splits=("validation",),
         )
         for m in config.models
@@ -85,7 +91,7 @@ def _run(
         level=level,
         seed=seed,
         train_size=train_size,
-        steps=config.steps,
+        steps=chosen_steps(config, model, task, level),
         batch_size=config.batch_size,
         learning_rate=chosen_learning_rate(config, model, task, level),
         scheduler=config.scheduler,
