@@ -47,7 +47,8 @@ from the folders and checks this, and that there is no import cycle).
 
 At the top, the command-line tools: ``run_book`` runs the notebooks in ``_toc.yml`` order (``make
 book``); ``lab`` runs one chapter in a scratch folder; ``calibrate`` chooses chapters 2-4's
-learning rates on validation (``make calibrate``); ``bench`` the engine's throughput figures.
+learning rates on validation, then their steps by doubling them while a longer run ends higher
+(``make calibrate``); ``bench`` the engine's throughput figures.
 """
 
 __version__ = "0.1.0"
