@@ -26,7 +26,6 @@ Rows of other profiles in either table are kept; this profile's rows are replace
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,7 +51,7 @@ from explain_utils.profiles.explanations import (
     experiment_config,
     learning_rates_path,
 )
-from explain_utils.studies.explanations import calibration_grid
+from explain_utils.studies.explanations import calibration_grid, plateau_run
 
 CURVE_POINTS = 3  # the validation curve's last points kept per run in the grid table
 MAX_DOUBLINGS = 2  # the plateau check's cap: at most 4x the profile's steps (16 000 in quick)
@@ -115,7 +114,10 @@ def plateau_check(
     for _ in range(MAX_DOUBLINGS):
         if not active:
             break
-        longer = [dataclasses.replace(state[k][0], steps=2 * state[k][0].steps) for k in active]
+        longer = [
+            plateau_run(config, *key, state[key][0].learning_rate, 2 * state[key][0].steps)
+            for key in active
+        ]
         results = run_grid(longer, config.data_dir, config.runs_dir, config.workers, desc="plateau")
         still = []
         for key, run, result in zip(active, longer, results, strict=True):
@@ -140,6 +142,28 @@ def plateau_check(
             for key, (run, result) in state.items()
         ]
     )
+
+
+def modular_sum_cells(
+    config: ExperimentConfig, listops: dict[tuple, tuple[TrainConfig, RunResult]]
+) -> dict[tuple, tuple[TrainConfig, RunResult]]:
+    """The modular sum's cells at the profile's steps, each at the rate chosen for ListOps at its
+    model and level (the modular sum has no rate grid of its own), so the plateau check covers the
+    cells C3 rests on too. Each run is chapter 2's run of the first seed (``plateau_run``)."""
+    keys = [
+        (m, "modular_sum", lv)
+        for m in config.modsum_models
+        for lv in config.modsum_levels
+        if (m, "listops", lv) in listops
+    ]
+    runs = [
+        plateau_run(
+            config, *key, listops[(key[0], "listops", key[2])][0].learning_rate, config.steps
+        )
+        for key in keys
+    ]
+    results = run_grid(runs, config.data_dir, config.runs_dir, config.workers, desc="modular sum")
+    return {key: (run, result) for key, run, result in zip(keys, runs, results, strict=True)}
 
 
 def write_table(path: str | Path, rows: pd.DataFrame, profile: str) -> Path:
@@ -173,6 +197,7 @@ def calibrate(config: ExperimentConfig) -> dict[str, Path]:
         for c, r in zip(configs, results, strict=True)
         if (c.model, c.task, c.level, c.learning_rate) in picked
     }
+    cells |= modular_sum_cells(config, cells)
     steps = plateau_check(config, cells)
     paths["steps"] = write_table(folder / STEPS_CSV, steps, config.profile)
     return paths

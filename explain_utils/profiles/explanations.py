@@ -66,10 +66,11 @@ PROFILE_VALUES: dict[str, dict[str, Any]] = {
         scheduler="constant_with_warmup",
         warmup_ratio=0.05,
         eval_every=5,
+        calibration_eval_every=5,
         eval_examples=20,
-        modsum_models=["t5-50k"],
-        modsum_levels=["none", "long"],
-        train_sizes=[100, 300],
+        modsum_models=["t5-50k", "t5-100k"],
+        modsum_levels=["none", "short", "medium", "long"],
+        train_sizes=[100, 200, 300],
         data_efficiency_model=None,
         data_efficiency_levels=["none", "long"],
         formats=["long_rewrite", "fixed_width", "index_hint"],
@@ -91,11 +92,16 @@ PROFILE_VALUES: dict[str, dict[str, Any]] = {
         learning_rates=[1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2],
         scheduler="linear",
         warmup_ratio=0.05,
-        eval_every=500,
+        # curve points 200 steps apart, so C6's steps to a fixed accuracy are not the grid's
+        eval_every=200,
+        calibration_eval_every=500,  # the rate grid's curves (its last points, for the record)
         eval_examples=200,
-        modsum_models=["t5-50k"],
-        modsum_levels=["none", "long"],
-        train_sizes=[2000, 10_000],
+        # the paper's modular-sum figure: every level at the smallest and the largest size
+        modsum_models=["t5-50k", "t5-250k"],
+        modsum_levels=["none", "short", "medium", "long"],
+        # the data-efficiency curve (chapter 3); runs below the largest size are scored at their
+        # best validation point, since small sets overfit sooner
+        train_sizes=[1000, 2000, 5000, 10_000],
         data_efficiency_model=None,
         data_efficiency_levels=["none", "long"],
         # chapter 4's formats, the best chosen on validation_long (never on test_long)
@@ -120,6 +126,7 @@ PROFILE_VALUES: dict[str, dict[str, Any]] = {
         scheduler="linear",
         warmup_ratio=0.05,
         eval_every=2_000,
+        calibration_eval_every=2_000,
         eval_examples=500,
         modsum_models=["t5-small", "t5-base", "t5-large", "t5-3b"],
         modsum_levels=["none", "short", "medium", "long"],
@@ -153,6 +160,7 @@ class ExperimentConfig:
     scheduler: str
     warmup_ratio: float
     eval_every: int
+    calibration_eval_every: int  # curve spacing of make calibrate's rate grid
     eval_examples: int
     modsum_models: tuple[str, ...]
     modsum_levels: tuple[str, ...]
@@ -207,6 +215,7 @@ def experiment_config(
         scheduler=values["scheduler"],
         warmup_ratio=float(values["warmup_ratio"]),
         eval_every=values["eval_every"],
+        calibration_eval_every=values["calibration_eval_every"],
         eval_examples=values["eval_examples"],
         modsum_models=tuple(values["modsum_models"]),
         modsum_levels=tuple(values["modsum_levels"]),
@@ -244,6 +253,7 @@ def _check_experiment(values: dict[str, Any]) -> None:
     check_choice("scheduler", values["scheduler"], SCHEDULERS)
     check_float("warmup_ratio", values["warmup_ratio"], 0.0, 1.0)
     check_int("eval_every", values["eval_every"], minimum=0)
+    check_int("calibration_eval_every", values["calibration_eval_every"], minimum=0)
     check_int("eval_examples", values["eval_examples"], minimum=1)
     check_int_list("train_sizes", values["train_sizes"], minimum=1)
     check_float("plateau_fraction", values["plateau_fraction"], 0.01, 1.0)

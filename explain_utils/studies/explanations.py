@@ -73,12 +73,23 @@ def calibration_grid(config: ExperimentConfig) -> list[TrainConfig]:
             _run(config, m, "listops", lv, config.seeds[0], train_size=max(config.train_sizes)),
             learning_rate=lr,
             steps=config.steps,  # the rates are compared at the profile's steps, then doubled
+            eval_every=config.calibration_eval_every,
             eval_splits=("validation",),
         )
         for m in config.models
         for lv in config.levels
         for lr in config.learning_rates
     ]
+
+
+def plateau_run(
+    config: ExperimentConfig, model: str, task: str, level: str, learning_rate: float, steps: int
+) -> TrainConfig:
+    """The plateau check's longer run of a cell: chapter 2's run of its first seed at
+    ``learning_rate`` and ``steps``. Being that run (it is scored on validation and, unread by the
+    check, on test), the cell's chosen run is a cache hit in chapter 2, not trained twice."""
+    run = _run(config, model, task, level, config.seeds[0], train_size=max(config.train_sizes))
+    return dataclasses.replace(run, learning_rate=learning_rate, steps=steps)
 
 
 def _run(
@@ -106,13 +117,16 @@ def _run(
 def _eval_splits(
     config: ExperimentConfig, model: str, task: str, level: str, train_size: int
 ) -> tuple[str, ...]:
-    """The splits a run is scored on: test and test_long, and validation_long too for the runs
-    chapter 4 chooses its best format among (``format_grid``), so that chapter 2's ``long`` run
-    there is the same run, read from the cache, not trained again."""
+    """The splits a run is scored on: validation (in full: the plateau check compares runs on it),
+    test and test_long, and validation_long too for the runs chapter 4 chooses its best format
+    among (``format_grid``), so that chapter 2's ``long`` run there is the same run, read from the
+    cache, not trained again."""
     chooses_format = (
         task == "listops"
         and model == config.format_model
         and level in ("long", *config.formats)
         and train_size == max(config.train_sizes)
     )
-    return ("validation_long", "test", "test_long") if chooses_format else ("test", "test_long")
+    if chooses_format:
+        return ("validation", "validation_long", "test", "test_long")
+    return ("validation", "test", "test_long")
