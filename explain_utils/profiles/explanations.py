@@ -76,11 +76,11 @@ PROFILE_VALUES: dict[str, dict[str, Any]] = {
         formats=["long_rewrite", "fixed_width", "index_hint"],
         format_model="t5-50k",
         granularity_levels=["short", "medium", "short_running", "medium_running"],
-        plateau_fraction=0.9,
+        convergence_accuracy=0.6,
         workers=None,
     ),
-    # 4000 steps with a linear decay after 5 % warmup, so every level has trained to
-    # its plateau; each cell's learning rate is the best of ``learning_rates`` on the validation
+    # 4000 steps with a linear decay after 5 % warmup for the rate grid; each cell then trains for
+    # the steps make calibrate's plateau check chose (up to 4x); each cell's learning rate is the best of ``learning_rates`` on the validation
     # split (make calibrate), ``learning_rate`` is only the fallback for a cell not calibrated
     "quick": dict(
         models=["t5-50k", "t5-100k", "t5-250k"],
@@ -111,7 +111,7 @@ PROFILE_VALUES: dict[str, dict[str, Any]] = {
         format_model=None,
         # the SM step's granularity, on the modular sum (first of modsum_models)
         granularity_levels=["short", "medium", "short_running", "medium_running"],
-        plateau_fraction=0.9,
+        convergence_accuracy=0.6,
         workers=None,
     ),
     # Ballout et al.'s public code: AdamW 5e-5, batch 8; pretrained checkpoints need a model hub
@@ -136,7 +136,7 @@ PROFILE_VALUES: dict[str, dict[str, Any]] = {
         formats=["long_rewrite", "fixed_width", "index_hint"],
         format_model="t5-large",
         granularity_levels=["short", "medium", "short_running", "medium_running"],
-        plateau_fraction=0.9,
+        convergence_accuracy=0.6,
         workers=1,
     ),
 }
@@ -170,8 +170,10 @@ class ExperimentConfig:
     formats: tuple[str, ...]  # chapter 4's explanation formats, run beside ``long``
     format_model: str  # None in a profile: the largest of ``models``
     granularity_levels: tuple[str, ...]  # the modular sum's SM-step granularity
-    # C6: a run has learnt at its first curve step >= this fraction of its own final accuracy
-    plateau_fraction: float
+    # C6: a run has converged at the (interpolated) step where its validation curve first reaches
+    # this accuracy, fixed before the runs: about 10 points above the best one-line rule (49 % on
+    # test), so reaching it means more than the rule; ``none`` may never reach it
+    convergence_accuracy: float
     workers: int | None
     # this profile's rows of the calibration table: (model, task, level) -> learning rate
     calibrated: dict[tuple[str, str, str], float] = field(
@@ -225,7 +227,7 @@ def experiment_config(
         formats=tuple(values["formats"]),
         format_model=values["format_model"] or values["models"][-1],
         granularity_levels=tuple(values["granularity_levels"]),
-        plateau_fraction=float(values["plateau_fraction"]),
+        convergence_accuracy=float(values["convergence_accuracy"]),
         workers=values["workers"],
         calibrated=read_learning_rates(learning_rates_path(results_dir), profile),
         calibrated_steps=read_steps(Path(results_dir) / CALIBRATION_DIR / STEPS_CSV, profile),
@@ -256,7 +258,7 @@ def _check_experiment(values: dict[str, Any]) -> None:
     check_int("calibration_eval_every", values["calibration_eval_every"], minimum=0)
     check_int("eval_examples", values["eval_examples"], minimum=1)
     check_int_list("train_sizes", values["train_sizes"], minimum=1)
-    check_float("plateau_fraction", values["plateau_fraction"], 0.01, 1.0)
+    check_float("convergence_accuracy", values["convergence_accuracy"], 0.01, 1.0)
     check_workers(values["workers"])
 
 
