@@ -8,8 +8,8 @@ from explain_utils.profiles.data import data_config
 from explain_utils.tasks.splits import build_task_dataset
 
 
-def _build(root: Path, **shape) -> Path:
-    build_task_dataset(data_config("smoke", output_dir=root, tasks=["listops"], **shape), "listops")
+def _build(root: Path, task: str = "listops", **shape) -> Path:
+    build_task_dataset(data_config("smoke", output_dir=root, tasks=[task], **shape), task)
     return root
 
 
@@ -30,10 +30,12 @@ def copy_task(root: Path) -> Path:
     )
 
 
-def small_listops(root: Path, n_train: int = 64) -> Path:
-    """A few dozen short ListOps expressions (depth <= 2) for engine mechanics."""
+def small_listops(root: Path, n_train: int = 64, task: str = "listops") -> Path:
+    """A few dozen short ListOps expressions (depth <= 2) for engine mechanics (``task``
+    "modular_sum": the same shapes with SM only)."""
     return _build(
         root,
+        task,
         n_train=n_train,
         n_validation=8,
         n_test=8,

@@ -11,6 +11,7 @@ import explain_utils.profiles.explanations as profiles
 from explain_utils.calibrate import choose, grid_rows, main, write_table
 from explain_utils.engine.run_store import RunResult
 from explain_utils.engine.train_config import TrainConfig
+from explain_utils.engine.training import locate_run
 from explain_utils.profiles.data import data_config
 from explain_utils.profiles.explanations import (
     LEARNING_RATE_COLUMNS,
@@ -24,13 +25,15 @@ from explain_utils.studies.explanations import (
     fine_tuning_grid,
     format_grid,
     granularity_grid,
+    plateau_run,
 )
 from tests.engine_data import small_listops
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    return small_listops(tmp_path_factory.mktemp("calibration"))
+    root = small_listops(tmp_path_factory.mktemp("calibration"))
+    return small_listops(root, task="modular_sum")  # the plateau check covers the modular sum
 
 
 def _table(results_dir, rows) -> None:
@@ -42,7 +45,11 @@ def _table(results_dir, rows) -> None:
 def test_quick_profile_values(data_dir, tmp_path):
     config = experiment_config("quick", data_dir=data_dir, results_dir=tmp_path)
     assert (config.steps, config.scheduler, config.warmup_ratio) == (4000, "linear", 0.05)
-    assert (config.eval_every, config.eval_examples) == (500, 200)
+    assert (config.eval_every, config.calibration_eval_every, config.eval_examples) == (
+        200,
+        500,
+        200,
+    )
     assert config.learning_rates == (1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2)
     assert experiment_config("smoke", data_dir=data_dir).learning_rates == (1e-3, 2e-3)
     assert experiment_config("paper", data_dir=data_dir).learning_rates == (3e-5, 1e-4, 3e-4)
@@ -125,10 +132,20 @@ def test_calibration_grid_touches_no_test_split(data_dir, tmp_path):
             chapter.scheduler,
             chapter.warmup_ratio,
             chapter.train_size,
-            chapter.eval_every,
+            config.calibration_eval_every,
         )
         for c in grid
     )
+
+
+def test_a_plateau_run_is_the_chapter_run_of_the_first_seed(data_dir, tmp_path):
+    config = experiment_config("smoke", data_dir=data_dir, results_dir=tmp_path)
+    chapter = next(
+        c for c in fine_tuning_grid(config) if (c.model, c.level, c.seed) == ("t5-50k", "long", 0)
+    )
+    longer = plateau_run(config, "t5-50k", "listops", "long", chapter.learning_rate, 40)
+    assert longer == dataclasses.replace(chapter, steps=40)
+    assert "validation" in longer.eval_splits  # the check compares runs on every validation row
 
 
 def _result(accuracy: float, curve: list[float]) -> RunResult:
@@ -179,7 +196,13 @@ def test_write_table_keeps_other_profiles(tmp_path):
 def test_main_writes_both_tables_and_the_chapters_read_them(data_dir, tmp_path, monkeypatch):
     # two runs of two steps: the smoke profile cut down to one model and level
     values = profiles.PROFILE_VALUES["smoke"] | dict(
-        models=["t5-50k"], levels=["none"], steps=2, eval_every=1, eval_examples=4, train_sizes=[32]
+        models=["t5-50k"],
+        levels=["none"],
+        steps=2,
+        eval_every=1,
+        calibration_eval_every=1,
+        eval_examples=4,
+        train_sizes=[32],
     )
     monkeypatch.setitem(profiles.PROFILE_VALUES, "smoke", values)
     argv = ["--profile", "smoke", "--data-dir", str(data_dir), "--workers", "1"]
@@ -192,7 +215,15 @@ def test_main_writes_both_tables_and_the_chapters_read_them(data_dir, tmp_path, 
     assert len(chosen) == 1 and chosen["learning_rate"][0] in (1e-3, 2e-3)
     config = experiment_config("smoke", data_dir=data_dir, results_dir=tmp_path / "results")
     assert fine_tuning_grid(config)[0].learning_rate == chosen["learning_rate"][0]
-    assert not list((tmp_path / "runs").glob("*/predictions_test*.jsonl"))
+    # the rate grid scores validation only; the plateau check's runs are chapter 2's runs, whose
+    # test predictions the check never reads
+    for run in calibration_grid(config):
+        run_dir, _ = locate_run(run, data_dir, tmp_path / "runs")
+        assert (run_dir / "predictions_validation.jsonl").is_file()
+        assert not list(run_dir.glob("predictions_test*.jsonl"))
+    steps = pd.read_csv(tmp_path / "results" / "calibration" / "steps.csv")
+    assert set(steps["task"]) == {"listops", "modular_sum"}
+    assert config.calibrated_steps[("t5-50k", "listops", "none")][0] in (2, 4, 8)
 
 
 class _Run:
