@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from explain_utils.common.names import ANSWER, QUESTION
+from explain_utils.engine import run_store
 from explain_utils.engine.batching import IGNORE, collate, encode
 from explain_utils.engine.tokenization import tokenizer_for_dataset
+from explain_utils.engine.train_config import TrainConfig
+from explain_utils.engine.training import locate_run
 from explain_utils.tasks.splits import load_splits
 from tests.engine_data import small_listops
 
@@ -45,3 +48,24 @@ def test_decoder_only_layout_marks_prompt_and_template(setup):
     )
     template = [w for w, t in zip(words, batch["template_mask"][0].tolist(), strict=True) if t]
     assert template == [QUESTION, ANSWER]
+
+
+def test_t5_batches_group_by_the_long_explanation_and_decoder_only_by_the_source(setup):
+    splits, tokenizer = setup
+    t5 = encode(splits["train"], tokenizer, "none", is_encoder_decoder=True)
+    causal = encode(splits["train"], tokenizer, "none", is_encoder_decoder=False)
+    long_words = [len(t.split()) for t in splits["train"]["target_long"]]
+    assert [k // 1000 for k in t5.batch_lengths()] == long_words
+    assert causal.batch_lengths() == [len(s) for s in causal.inputs]
+
+
+def test_decoder_only_runs_keep_the_engine_version_whose_batches_they_still_use(tmp_path):
+    data_dir = small_listops(tmp_path)
+    for model, engine in (
+        ("t5-50k", run_store.ENGINE_VERSION),
+        ("llama-250k", run_store.DECODER_ONLY_ENGINE_VERSION),
+    ):
+        config = TrainConfig(model=model)
+        run_dir, fingerprint = locate_run(config, data_dir, tmp_path / "runs")
+        hashed = config.hashed() | {"model_files": None}
+        assert run_dir.name.endswith(run_store.run_key(hashed, fingerprint, engine))

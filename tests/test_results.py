@@ -93,6 +93,26 @@ def test_breakdown_rows_come_in_numeric_order():
     assert list(final.query("depth != 'all'").depth) == ["2", "10"]
 
 
+def test_a_run_scored_before_its_end_reports_that_step():
+    def final_seen(result: RunResult) -> set:
+        final = results_frame([result]).query("stage == 'final'")
+        return set(final[["steps", "step", "examples_seen"]].itertuples(index=False, name=None))
+
+    longer = [{**_result(0, 0.5).curve[0], "step": 20, "examples_seen": 160}]
+    at_best = _result(0, 0.5)
+    at_best.curve += longer
+    at_best.config["score_at_best"] = True
+    at_best.extra["scored_step"] = 10
+    assert final_seen(at_best) == {(10, 10, 80)}  # early stopped: trained to 10 as scored
+    at_step = _result(0, 0.5)
+    at_step.curve += longer
+    at_step.config["score_step"] = 10
+    assert final_seen(at_step) == {(20, 10, 80)}  # a chosen step keeps the configured steps
+    plain = _result(0, 0.5)
+    plain.curve += longer
+    assert final_seen(plain) == {(20, 20, 160)}
+
+
 def test_mean_ci_is_a_t_interval():
     values = [0.6, 0.8, 0.7]
     mean, low, high = mean_ci(values)

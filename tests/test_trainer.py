@@ -3,6 +3,8 @@ not depend on the explanation level, and the vocabulary and decoding length come
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from transformers import TrainingArguments
@@ -12,7 +14,13 @@ from explain_utils.engine.evaluation import decode_budget, decode_ratio
 from explain_utils.engine.models import build_model, resolve_model
 from explain_utils.engine.tokenization import UNK, tokenizer_for_dataset
 from explain_utils.engine.train_config import TrainConfig
-from explain_utils.engine.trainer import Counters, ExplainTrainer, GroupedLengthSampler, RowDataset
+from explain_utils.engine.trainer import (
+    PROGRESS_NAME,
+    Counters,
+    ExplainTrainer,
+    GroupedLengthSampler,
+    RowDataset,
+)
 from explain_utils.tasks.splits import load_splits
 from tests.engine_data import small_listops
 
@@ -167,3 +175,13 @@ def test_decoding_length_comes_from_the_train_split(splits):
     ratio = decode_ratio(data)
     assert all(len(t) <= ratio * len(s) for s, t in zip(data.inputs, data.targets, strict=True))
     assert decode_budget(20, ratio) > decode_budget(10, ratio)  # longer inputs, longer outputs
+
+
+def test_counters_of_an_older_checkpoint_load(tmp_path):
+    counters = Counters(examples_seen=8, best={"step": 4, "accuracy": 0.5})
+    counters.save(tmp_path)
+    assert Counters.load(tmp_path) == counters
+    saved = json.loads((tmp_path / PROGRESS_NAME).read_text())
+    del saved["best"]  # written before the field existed
+    (tmp_path / PROGRESS_NAME).write_text(json.dumps(saved))
+    assert Counters.load(tmp_path).best == {}

@@ -106,6 +106,64 @@ def test_killed_run_resumes_to_identical_result(overrides, listops_data, tmp_pat
     assert not (run_dir / "trainer").exists()  # checkpoints removed once the run finished
 
 
+def _best_step(curve: list[dict]) -> int:
+    """The step of the curve's highest validation accuracy, the earliest of equal ones."""
+    accuracies = [p["accuracy"] for p in curve]
+    return curve[accuracies.index(max(accuracies))]["step"]
+
+
+def test_score_at_best_scores_the_model_of_the_best_validation_point(listops_data, tmp_path):
+    # checkpoints every 4 steps, points every 2: the best point (step 6 here) is not checkpointed
+    config = TrainConfig(
+        steps=12,
+        eval_every=2,
+        eval_examples=8,
+        learning_rate=3e-3,
+        checkpoint_every=4,
+        score_at_best=True,
+        **TINY,
+    )
+    result = train(config, listops_data, tmp_path / "best")
+    best = _best_step(result.curve)
+    assert result.extra["scored_step"] == best
+    assert best < config.steps and len({p["accuracy"] for p in result.curve}) > 1  # not the end
+    assert [p["step"] for p in result.curve][-1] == config.steps  # trained on for the curve
+    assert not (Path(result.run_dir) / "model-best").exists()  # save_model=False keeps no model
+
+    # the same training scored at that step, chosen in advance: the same test numbers
+    at_step = train(
+        dataclasses.replace(config, score_at_best=False, score_step=best),
+        listops_data,
+        tmp_path / "at_step",
+    )
+    assert at_step.metrics == result.metrics
+    assert at_step.comparable()["curve"] == result.comparable()["curve"]
+
+    # killed after the best point was saved, resumed from the checkpoint before it: it replays
+    # the point, saves its model again and ends with the same result
+    def kill(step: int) -> None:
+        if step == best + 1:
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(config, listops_data, tmp_path / "killed", on_step=kill)
+    (run_dir,) = (tmp_path / "killed").iterdir()
+    assert (run_dir / "model-best").is_dir()
+    assert max(int(p.name.split("-")[1]) for p in (run_dir / "trainer").glob("checkpoint-*")) < best
+    resumed = train(config, listops_data, tmp_path / "killed")
+    assert not resumed.cached and resumed.comparable() == result.comparable()
+
+    kept = train(dataclasses.replace(config, save_model=True), listops_data, tmp_path / "kept")
+    assert (Path(kept.run_dir) / "model-best").is_dir() and kept.metrics == result.metrics
+
+
+def test_score_at_best_off_keeps_run_keys():
+    config = TrainConfig(**TINY)
+    assert "score_at_best" not in config.hashed()  # runs cached before the option still hit
+    assert config.hashed() == dataclasses.replace(config, score_at_best=False).hashed()
+    assert dataclasses.replace(config, score_at_best=True).hashed()["score_at_best"] is True
+
+
 def test_finished_run_is_a_cache_hit_and_changes_recompute(listops_data, tmp_path):
     config = TrainConfig(steps=3, eval_every=0, **TINY)
     first = train(config, listops_data, tmp_path)
@@ -189,6 +247,10 @@ def test_training_from_a_local_checkpoint(copy_data, tmp_path):
         (dict(steps=0), "steps must be >= 1"),
         (dict(cpu_threads=0), "cpu_threads must be >= 1"),
         (dict(eval_splits=("dev",)), "eval_splits must only contain"),
+        (dict(score_at_best=True, eval_every=0), "score_at_best needs eval_every in"),
+        (dict(score_at_best=True, steps=10, eval_every=20), "score_at_best needs eval_every in"),
+        (dict(score_at_best=True, score_step=5), "score_at_best must be False when score_step"),
+        (dict(score_at_best="yes"), "score_at_best must be one of"),
     ],
 )
 def test_bad_input_fails_before_training(overrides, message, listops_data, tmp_path):

@@ -81,9 +81,13 @@ def run_rows(result: RunResult) -> list[dict]:
     """Tidy rows of one run: final metrics (overall, by depth, by length bucket) and its learning curve."""
     cfg = result.config
     last = result.curve[-1] if result.curve else {}
-    if cfg.get("score_step"):  # the final metrics were taken at that step, not at the end
-        last = next((p for p in result.curve if p["step"] == cfg["score_step"]), {})
-        last = last or {"step": cfg["score_step"]}
+    # the final metrics were taken at that step, not at the end: chosen before the run
+    # (score_step), or the validation curve's best point (score_at_best, in extra)
+    best_step = result.extra.get("scored_step") if cfg.get("score_at_best") else None
+    scored_step = cfg.get("score_step") or best_step
+    if scored_step:
+        last = next((p for p in result.curve if p["step"] == scored_step), {})
+        last = last or {"step": scored_step}
     base = {
         "run_id": result.run_id,
         "model": cfg["model"],
@@ -94,7 +98,9 @@ def run_rows(result: RunResult) -> list[dict]:
         "train_size": result.extra.get("train_size", cfg["train_size"]),
         "loss_mode": cfg["loss_mode"],
         "prompt_loss_weight": cfg["prompt_loss_weight"],
-        "steps": cfg["steps"],
+        # an early-stopped run counts as trained to its scored step (a score_step run keeps its
+        # configured steps: its step column already says where it was scored)
+        "steps": best_step or cfg["steps"],
         "batch_size": cfg["batch_size"],
     }
     seen = {k: last.get(k) for k in ("step", "examples_seen", "target_tokens_seen")}

@@ -54,15 +54,21 @@ def plot_by_size(
     )
 
 
-def lead_by_size(c4_rows: Sequence[Claim], shown_size: int) -> pd.Series:
-    """The best explained level's lead over none on test (points) per training-set size: each C4
-    row's paired difference, its level chosen on validation (``shown_size`` is the size of the
-    row named plain "C4"; the others name theirs, "C4 (10,000 ex.)")."""
-    leads = {}
+def rows_by_size(c4_rows: Sequence[Claim], shown_size: int) -> dict[int, Claim]:
+    """The C4 rows by training-set size (``shown_size`` is the size of the row named plain "C4";
+    the others name theirs, "C4 (10,000 ex.)")."""
+    rows = {}
     for row in c4_rows:
         named = re.search(r"\(([\d,]+) ex\.\)", row.claim)
-        leads[int(named.group(1).replace(",", "")) if named else shown_size] = row.diff
-    return pd.Series(leads, dtype=float).sort_index()
+        rows[int(named.group(1).replace(",", "")) if named else shown_size] = row
+    return dict(sorted(rows.items()))
+
+
+def lead_by_size(c4_rows: Sequence[Claim], shown_size: int) -> pd.Series:
+    """The best explained level's lead over none on test (points) per training-set size: each C4
+    row's paired difference, its level chosen on validation."""
+    rows = rows_by_size(c4_rows, shown_size)
+    return pd.Series({n: r.diff for n, r in rows.items()}, dtype=float).sort_index()
 
 
 def shown_size(by_size: pd.DataFrame) -> int:
@@ -86,10 +92,14 @@ def c4_values(
         f"{PAPER_TRAIN_SIZE:,})"
     )
     unsettled = f"this run does not settle whether explanations win by {100 * MIN_GAIN:.0f} points"
+    intervals = rows_by_size(c4_rows, size)
     return {
         **claim_values(c4),
         "c4_size": f"{size:,}",
-        "gains": ", ".join(f"{n:,} examples {g:+.1f}" for n, g in gains.items()),
+        "gains": ", ".join(
+            f"{n:,} examples {g:+.1f}" + _interval(intervals.get(n)) for n, g in gains.items()
+        ),
+        "lead_where": lead_where_text(c4_rows, size),
         "c4_headline": f"{where}, {by_verdict(c4, C4_PHRASES, unsettled)}.",
         "answer_only": answer_only_text(by_size, lines),
     }
@@ -218,3 +228,50 @@ def compute_values(curves: pd.DataFrame) -> dict[str, str]:
         "compute_ratio": f"in the same number of steps {listed(ratios)} the target tokens of "
         "the answer-only runs"
     }
+
+
+def _interval(row: Claim | None) -> str:
+    """`` [low, high]`` of a C4 row's paired difference in points, or nothing."""
+    if row is None or pd.isna(row.ci_low):
+        return ""
+    return f" [{row.ci_low:+.1f}, {row.ci_high:+.1f}]"
+
+
+def lead_where_text(c4_rows: Sequence[Claim], shown_size: int) -> str:
+    """Where explanations stop paying: the sizes at which the best explained level's paired lead
+    over answer-only training is clearly above 0 (its 95 % interval), and those where it is not."""
+    rows = rows_by_size(c4_rows, shown_size)
+    clear = [n for n, r in sorted(rows.items()) if r.ci_low > 0]
+    unclear = [n for n, r in sorted(rows.items()) if not r.ci_low > 0]
+    if not rows:
+        return "This run compared no training-set sizes."
+    if not unclear:
+        return "The explained level leads clearly (its 95 % interval above 0) at every size."
+    if not clear:
+        return "The explained level's lead is never clearly above 0 at any size."
+    return (
+        f"The explained level leads clearly (its 95 % interval above 0) at "
+        f"{listed([f'{n:,}' for n in clear])} examples and not at "
+        f"{listed([f'{n:,}' for n in unclear])}."
+    )
+
+
+def scored_steps_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The step each size's runs were scored at (mean over seeds), per level: below the largest
+    size the best point of the run's validation curve, at the largest the run's last step."""
+    runs = frame.drop_duplicates("run_id") if "run_id" in frame else frame
+    return runs.pivot_table(
+        index="train_size", columns="level", values="steps", aggfunc="mean"
+    ).round(0)
+
+
+def scored_steps_text(steps: pd.DataFrame) -> str:
+    """One sentence on ``scored_steps_table``: where each size's runs peaked on validation."""
+    if steps.empty:
+        return "No runs were scored."
+    parts = [
+        f"{n:,} examples at step "
+        + ", ".join(f"{steps.loc[n, lv]:,.0f} ({lv})" for lv in steps.columns)
+        for n in steps.index
+    ]
+    return "Mean step at which the runs were scored: " + "; ".join(parts) + "."

@@ -73,7 +73,9 @@ def encode(
     sources, targets = list(split[source_column]), list(split[f"target_{level}"])
     # a leading space keeps sub-word tokenizers (GPT-2, T5) from gluing words; word-level ignores it
     target_ids = [t + [eos] for t in _ids(tokenizer, [" " + t for t in targets])]
-    groups = _group_lengths(split)
+    # decoder-only prompts (chapter 5's solved examples, instructions) vary in length far more
+    # than the explanations of their answers, so those batches stay grouped by the source
+    groups = _group_lengths(split) if is_encoder_decoder else []
     if is_encoder_decoder:
         inputs = [s + [eos] for s in _ids(tokenizer, sources)]
         return Encoded(True, inputs, target_ids, group_lengths=groups)

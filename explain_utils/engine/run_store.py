@@ -26,6 +26,8 @@ from explain_utils.common.files import write_json, write_text
 
 # bump when a change to the engine changes results, so old cached runs are not reused
 ENGINE_VERSION = "4"  # 4: batches grouped by the long explanation's length (3: by the source's)
+# decoder-only runs still batch by the source (``batching.encode``): their results did not change
+DECODER_ONLY_ENGINE_VERSION = "3"
 RESULT_NAME = "result.json"
 # fields of a result that differ between otherwise identical runs (wall-clock measurements)
 TIMING_KEYS = frozenset(
@@ -85,10 +87,10 @@ def _content_hash(root: str, seen: tuple[tuple[str, int, int], ...]) -> str:
     return digest.hexdigest()
 
 
-def run_key(config: dict[str, Any], fingerprint: str) -> str:
+def run_key(config: dict[str, Any], fingerprint: str, engine: str = ENGINE_VERSION) -> str:
     """Cache key of a run: hash of its result-relevant config, data fingerprint and engine version."""
     payload = json.dumps(
-        {"config": config, "data": fingerprint, "engine": ENGINE_VERSION},
+        {"config": config, "data": fingerprint, "engine": engine},
         sort_keys=True,
         default=str,
     )

@@ -30,6 +30,7 @@ _HASHED_UNLESS_DEFAULT: dict[str, Any] = {
     "prompt_loss_tokens": "all",
     "score_step": None,
     "save_model_every": 0,
+    "score_at_best": False,
 }
 PROMPT_LOSS_TOKENS: tuple[str, ...] = ("all", "words")
 
@@ -67,6 +68,10 @@ class TrainConfig:
     # evaluate ``eval_splits`` at this step instead of the end, and train on to ``steps`` for the
     # learning curve (None: at the end); with a constant rate the model at step S is the run of S
     score_step: int | None = None
+    # evaluate ``eval_splits`` with the model of the curve point of highest validation accuracy
+    # (ties: the earlier point), not the final one: early stopping chosen on validation alone, for
+    # small training sets that overfit before ``steps``; the run still trains on for its curve
+    score_at_best: bool = False
     save_model_every: int = 0  # also keep the model every so many steps (model-step-N), 0: never
     eval_batch_size: int = 128
     # None: from the train split, the longest target per source token times the input's length
@@ -128,6 +133,18 @@ class TrainConfig:
         check_int("eval_examples", self.eval_examples, minimum=1)
         check_choices("eval_splits", list(self.eval_splits), EVAL_SPLITS)
         check_int("eval_batch_size", self.eval_batch_size, minimum=1)
+        check_choice("score_at_best", self.score_at_best, (False, True))
+        if self.score_at_best:
+            if self.score_step is not None:
+                raise ValueError(
+                    "score_at_best must be False when score_step is set (one scored step); "
+                    f"got score_step={self.score_step}"
+                )
+            if not 0 < self.eval_every <= self.steps:  # the best point needs a curve point
+                raise ValueError(
+                    f"score_at_best needs eval_every in [1, steps={self.steps}] (a learning "
+                    f"curve to choose from); got eval_every={self.eval_every}"
+                )
         if self.max_new_tokens is not None:
             check_int("max_new_tokens", self.max_new_tokens, minimum=1)
         check_choice("eval_loss", self.eval_loss, (False, True))

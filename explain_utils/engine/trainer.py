@@ -132,6 +132,9 @@ class Counters:
     train_seconds: float = 0.0
     curve: list[dict[str, Any]] = field(default_factory=list)
     scored: dict[str, Any] = field(default_factory=dict)  # eval_splits at ``score_step``, if set
+    # the curve point of highest validation accuracy so far ("step", "accuracy"), if
+    # ``score_at_best``; a default, so the counters of checkpoints saved before it still load
+    best: dict[str, Any] = field(default_factory=dict)
 
     def count(self, batch: dict[str, torch.Tensor]) -> None:
         """Add one micro-batch: its examples, completion tokens and all real tokens."""
@@ -157,7 +160,9 @@ class CurveCallback(TrainerCallback):
     """Learning-curve points at every logging step, counters saved with each checkpoint.
 
     ``evaluate_point(model)`` returns the metrics of one curve point; ``on_step`` is called after
-    every optimizer step (the tests use it to simulate a kill).
+    every optimizer step (the tests use it to simulate a kill); ``at_step(step, model)`` after
+    every step too, before that step's point exists; ``at_point(point, model)`` once a point is
+    on the curve (e.g. keep the model of the best point).
     """
 
     def __init__(
@@ -166,9 +171,11 @@ class CurveCallback(TrainerCallback):
         evaluate_point: Callable[[torch.nn.Module], dict[str, float]],
         on_step: Callable[[int], None] | None = None,
         at_step: Callable[[int, torch.nn.Module], None] | None = None,
+        at_point: Callable[[dict[str, Any], torch.nn.Module], None] | None = None,
     ) -> None:
         self.counters, self.evaluate_point, self.on_step = counters, evaluate_point, on_step
         self.at_step = at_step  # e.g. score or keep the model at chosen steps
+        self.at_point = at_point
         self._started = time.perf_counter()
 
     def on_step_begin(self, args, state, control, **kwargs):
@@ -197,6 +204,8 @@ class CurveCallback(TrainerCallback):
             "elapsed_seconds": c.train_seconds,
         }
         c.curve.append(point)
+        if self.at_point is not None:
+            self.at_point(point, model)
 
     def on_save(self, args, state, control, **kwargs):
         if state.is_world_process_zero:

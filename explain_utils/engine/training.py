@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from transformers import PrinterCallback, ProgressCallback, TrainingArguments, s
 from transformers.utils import logging as hf_logging
 
 from explain_utils.common.checks import check_choices
+from explain_utils.common.files import write_json
 from explain_utils.engine import run_store
 from explain_utils.engine.batching import encode, padding_fraction
 from explain_utils.engine.evaluation import decode_ratio, evaluate
@@ -44,6 +46,8 @@ from explain_utils.tasks.splits import load_splits, read_data_card, with_format
 __all__ = ["TrainConfig", "cached_result", "clear_run", "locate_run", "train"]
 
 TRAINER_DIR = "trainer"  # the Trainer's checkpoints inside a run directory, removed at the end
+BEST_DIR = "model-best"  # the model of the best curve point so far (``score_at_best``)
+BEST_NAME = "best.json"  # beside it: which point it is, checked against the counters at the end
 
 
 def _on_cpu(device: str) -> bool:
@@ -64,7 +68,12 @@ def locate_run(config: TrainConfig, data_dir: str | Path, runs_dir: str | Path) 
     hashed = config.hashed() | {"model_files": stamp}
     if stamp is not None:  # a local checkpoint is its content, wherever it lies
         hashed["model"] = "local checkpoint"
-    key = run_store.run_key(hashed, fingerprint)
+    engine = (
+        run_store.ENGINE_VERSION
+        if resolve_model(config.model).is_encoder_decoder
+        else run_store.DECODER_ONLY_ENGINE_VERSION
+    )
+    key = run_store.run_key(hashed, fingerprint, engine)
     run_dir = Path(runs_dir) / run_store.run_name(
         config.model, config.task, config.level, config.seed, key
     )
@@ -175,6 +184,7 @@ def _train(
         _curve_evaluator(config, splits, model, tokenizer, train_data, ratio),
         on_step,
         _step_actions(config, splits, run_dir, counters, tokenizer, ratio),
+        _keep_best(run_dir, counters, tokenizer) if config.score_at_best else None,
     )
     trainer = ExplainTrainer(
         model=model,
@@ -278,10 +288,52 @@ def _step_actions(config, splits, run_dir, counters, tokenizer, ratio):
     return act
 
 
+def _keep_best(run_dir, counters, tokenizer):
+    """After each curve point: a point of higher validation accuracy than every earlier one (ties
+    keep the earlier) replaces the model in ``BEST_DIR`` and becomes ``counters.best``.
+
+    The counters travel with the checkpoints, the model does not: a run killed after a new best
+    and resumed from an older checkpoint replays that point and writes it again. The copy is
+    written beside and renamed in, so a kill mid-write leaves the previous best whole."""
+
+    def act(point: dict, model: torch.nn.Module) -> None:
+        if counters.best and not point["accuracy"] > counters.best["accuracy"]:
+            return
+        best = {"step": point["step"], "accuracy": point["accuracy"]}
+        partial = run_dir / f"{BEST_DIR}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        model.save_pretrained(partial)
+        tokenizer.save_pretrained(partial)
+        write_json(partial / BEST_NAME, best)
+        shutil.rmtree(run_dir / BEST_DIR, ignore_errors=True)
+        partial.rename(run_dir / BEST_DIR)
+        counters.best = best
+
+    return act
+
+
+def _best_model(run_dir, model, counters) -> torch.nn.Module:
+    """The model saved at ``counters.best``'s point, on ``model``'s device and in its dtype."""
+    folder = run_dir / BEST_DIR
+    saved = json.loads((folder / BEST_NAME).read_text(encoding="utf-8"))
+    if saved["step"] != counters.best["step"]:  # only if a resumed run took another path
+        raise RuntimeError(
+            f"{folder} holds the model of step {saved['step']}, but the run's best point is step "
+            f"{counters.best['step']}; delete the run directory ({run_dir}) and train again"
+        )
+    best = type(model).from_pretrained(folder, dtype=model.dtype)
+    return best.to(model.device)
+
+
 def _finish(config, splits, run_dir, fingerprint, model, tokenizer, counters, ratio, extra):
-    """Evaluate the trained model on ``eval_splits`` (or take the score at ``score_step``),
-    save it, write ``result.json``."""
-    metrics = counters.scored or _score(config, splits, run_dir, model, tokenizer, ratio)
+    """Evaluate the trained model on ``eval_splits`` (or take the score at ``score_step``, or
+    evaluate the model of the best curve point), save it, write ``result.json``."""
+    if config.score_at_best:
+        best = _best_model(run_dir, model, counters)
+        metrics = _score(config, splits, run_dir, best, tokenizer, ratio)
+        extra = extra | {"scored_step": counters.best["step"]}
+    else:
+        metrics = counters.scored or _score(config, splits, run_dir, model, tokenizer, ratio)
     if config.save_model:
         model.save_pretrained(run_dir / "model")
         tokenizer.save_pretrained(run_dir / "model")
@@ -299,6 +351,11 @@ def _finish(config, splits, run_dir, fingerprint, model, tokenizer, counters, ra
     )
     result.save(run_dir)
     shutil.rmtree(run_dir / TRAINER_DIR, ignore_errors=True)
+    if not config.save_model:
+        # the scored model is kept as the final one is: only when models are asked for (a
+        # data-efficiency grid runs many seeds and sizes and reads their results alone)
+        shutil.rmtree(run_dir / BEST_DIR, ignore_errors=True)
+    shutil.rmtree(run_dir / f"{BEST_DIR}.partial", ignore_errors=True)
     return result
 
 
