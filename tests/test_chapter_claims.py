@@ -5,7 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED, VERDICTS
+from explain_utils.analysis.stats import (
+    DOES_NOT_HOLD,
+    HOLDS,
+    INCONCLUSIVE,
+    REVERSED,
+    STILL_LEARNING,
+    VERDICTS,
+)
 from explain_utils.chapters import claims
 from explain_utils.claims.claim import NOT_MEASURED
 
@@ -49,10 +56,19 @@ def test_verdict_summary_reads_right_for_one_verdict_one_claim_none_and_a_new_ve
     assert claims.verdict_summary(_table(("C1", INCONCLUSIVE), ("C2", INCONCLUSIVE))) == (
         "All 2 claims checked in this run are inconclusive (C1, C2)."
     )
+    learning = claims.verdict_summary(
+        _table(("C1", STILL_LEARNING), ("C2", INCONCLUSIVE), ("C6", STILL_LEARNING), ("C3", HOLDS))
+    )
+    assert learning == (
+        "Of the 4 claims checked in this run, 1 holds (C3), 1 is inconclusive (C2) and 2 are "
+        "inconclusive because a cell they compare was still learning (C1, C6)."
+    )
     new = claims.verdict_summary(_table(("C1", "undecided"), ("C2", "undecided"), ("C3", HOLDS)))
     assert new == "Of the 3 claims checked in this run, 1 holds (C3) and 2 are undecided (C1, C2)."
 
 
 def test_every_verdict_has_its_words_in_the_rules_order():
-    assert list(claims.VERDICT_PHRASES)[: len(VERDICTS)] == list(VERDICTS)
+    phrased = list(claims.VERDICT_PHRASES)
+    assert [v for v in phrased if v in VERDICTS] == list(VERDICTS)
+    assert phrased[: len(VERDICTS) + 1] == [HOLDS, INCONCLUSIVE, STILL_LEARNING, *VERDICTS[2:]]
     assert claims.verdict_phrase(INCONCLUSIVE, 1) == "is inconclusive"

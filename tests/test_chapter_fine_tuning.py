@@ -22,6 +22,7 @@ from explain_utils.analysis.stats import (
 from explain_utils.chapters import fine_tuning as chapter
 from explain_utils.chapters.prose import by_verdict, listed, params_text, trend
 from explain_utils.claims.claim import NOT_MEASURED, Claim
+from explain_utils.common.names import LEVELS
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "02_fine_tuning.ipynb"
@@ -171,12 +172,16 @@ def test_plateaus_and_the_gains_that_fall_at_the_largest_size():
     assert "No level's gain" in chapter.gain_exceptions(gain_rows(growing), [])
 
 
-def plateau_rows(steps: dict[str, int], final: dict[str, float]) -> pd.DataFrame:
-    """A ``tables.steps_to_plateau`` of the smallest model, two seeds alike."""
+def plateau_rows(
+    steps: dict[str, int], final: dict[str, float], reached: dict[str, bool] | None = None
+) -> pd.DataFrame:
+    """A ``tables.steps_to_accuracy`` of the smallest model at 60 %, two seeds alike."""
     return pd.DataFrame(
         [
-            {"model": "t5-50k", "params": 46_400, "level": lv, "seed": seed}
-            | {"plateau": final[lv], "steps_to_plateau": steps[lv]}
+            {"model": "t5-50k", "params": 46_400, "level": lv, "seed": seed, "threshold": 0.6}
+            | {"steps_to_accuracy": steps[lv], "tokens_to_accuracy": 10 * steps[lv]}
+            | {"reached": (reached or {}).get(lv, True), "last_step": 4000}
+            | {"final_accuracy": final[lv]}
             for lv in steps
             for seed in (0, 1)
         ]
@@ -189,14 +194,34 @@ def test_c6_headline_follows_the_verdict_and_the_steps(verdict):
         {"none": 2667, "short": 3167, "long": 3167}, {"none": 0.6, "short": 0.65, "long": 0.95}
     )
     values = chapter.convergence_values(claim("C6", verdict), later)
-    assert values["c6_headline"].startswith("At the smallest size, explained levels take longer")
+    assert values["c6_headline"].startswith(
+        "At the smallest size, explained levels take longer than none to reach 60 % validation "
+        "accuracy; "
+    )
     assert chapter.C6_PHRASES.get(verdict, "this run does not settle") in values["c6_headline"]
     assert values["c6_headline"].endswith(f"(C6: {verdict}).")
     assert values["c6_detail"].startswith("They climb further than none")
-    sooner = plateau_rows({"none": 3000, "long": 1000}, {"none": 0.6, "long": 0.5})
+    sooner = plateau_rows(
+        {"none": 4000, "long": 1000}, {"none": 0.5, "long": 0.9}, reached={"none": False}
+    )
     values = chapter.convergence_values(claim("C6", verdict), sooner)
-    assert "reach their own plateau sooner than none" in values["c6_headline"]
-    assert values["c6_detail"].startswith("They end lower than none")
+    assert (
+        "reach 60 % validation accuracy sooner than none (2 of 2 none runs never reached"
+        in (values["c6_headline"])
+    )
+    assert "lower bound" in values["c6_headline"]
+    lower = plateau_rows({"none": 3000, "long": 1000}, {"none": 0.6, "long": 0.5})
+    assert chapter.convergence_values(claim("C6", verdict), lower)["c6_detail"].startswith(
+        "They end lower than none"
+    )
+
+
+def test_plateau_table_marks_a_mean_that_counts_runs_short_of_the_accuracy():
+    rows = plateau_rows({"none": 4000, "short": 1500, "long": 1234.4}, {lv: 0.7 for lv in LEVELS})
+    rows.loc[(rows["level"] == "none") & (rows["seed"] == 1), "reached"] = False
+    table = chapter.plateau_table(rows, ["none", "short", "medium", "long"])
+    assert list(table.columns) == ["none", "short", "long"]
+    assert table.loc[(46_400, "t5-50k")].tolist() == ["≥ 4,000", "1,500", "1,234"]
 
 
 def test_the_lead_by_depth():

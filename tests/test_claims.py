@@ -11,31 +11,44 @@ import pandas as pd
 import pytest
 
 from explain_utils.analysis.results import correct_frame, results_frame
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED
+from explain_utils.analysis.stats import (
+    DOES_NOT_HOLD,
+    HOLDS,
+    INCONCLUSIVE,
+    REVERSED,
+    STILL_LEARNING,
+)
 from explain_utils.analysis.tables import (
     Condition,
     best_level_on_validation,
     breakdown_table,
     contrast,
+    curve_area,
     curve_table,
+    evaluation_spacing,
     gain_table,
     lead_over_none,
     seed_accuracies,
-    steps_to_plateau,
+    steps_to_accuracy,
     steps_to_threshold,
 )
 from explain_utils.claims.claim import (
     NOT_MEASURED,
+    PAPER,
+    STATEMENTS,
     Claim,
     claims_table,
     read_claims,
     verdict,
+    with_still_learning,
     write_claims,
 )
 from explain_utils.claims.listops import (
+    C3_LARGE_ID,
     check_c1,
     check_c2,
     check_c3,
+    check_c3_large,
     check_c4,
     check_c4_all,
     check_c5,
@@ -223,6 +236,83 @@ def test_c3_modular_sum_near_chance_and_above_70():
     assert claim(0.3, exact_bits(0.72)).verdict == DOES_NOT_HOLD
 
 
+def c3_large_runs(large: dict[str, float], small_too: bool = True) -> list:
+    """Modular-sum runs: the small model near chance and at 0.9, and ``large`` (exact rows)."""
+    cells = {("m-large", lv): exact_bits(p) for lv, p in large.items()}
+    if small_too:
+        cells |= {("m-small", "none"): 0.1, ("m-small", "long"): 0.9}
+    return grid(cells, task="modular_sum")
+
+
+def test_c3_large_every_explained_level_above_98():
+    frame, correct = tables(c3_large_runs({"none": 0.1, "short": 0.995, "long": 1.0}))
+    claim = check_c3_large(frame, correct)
+    assert claim.claim == C3_LARGE_ID and claim.verdict == HOLDS
+    assert claim.statement == STATEMENTS[C3_LARGE_ID] and claim.paper == PAPER[C3_LARGE_ID]
+    assert "> 98 %" in claim.paper
+    assert claim.diff == pytest.approx(1.5) and claim.ci_low > 0  # short, the weaker: 99.5 − 98
+    assert claim.ours.startswith("m-large (largest modular-sum model): short 99.5 %")
+    assert "long 100.0 %" in claim.ours and "weakest short" in claim.ours
+    assert "none" not in claim.ours.split(":", 1)[1]  # answer-only is not an explanation level
+
+
+def test_c3_large_the_weakest_level_decides():
+    frame, correct = tables(c3_large_runs({"short": 0.80, "medium": 0.99, "long": 1.0}))
+    claim = check_c3_large(frame, correct)
+    assert claim.verdict == REVERSED and claim.diff == pytest.approx(-18)  # short: 80 % − 98 %
+    assert "medium 99.0 %" in claim.ours and "weakest short" in claim.ours
+    at_bar = check_c3_large(*tables(c3_large_runs({"short": 0.98, "long": 1.0})))
+    assert at_bar.verdict == INCONCLUSIVE  # 98 % is not > 98 %
+    one_size = check_c3_large(*tables(c3_large_runs({"long": 1.0}, small_too=False)))
+    assert one_size.verdict == NOT_MEASURED and "larger size" in one_size.ours
+
+
+def test_still_learning_overrides_the_verdict_of_a_claim_that_compares_the_cell():
+    cells = {
+        ("m-small", "short"): 0.3,
+        ("m-small", "long"): 0.7,
+        ("m-large", "short"): 0.6,
+        ("m-large", "long"): 0.62,
+    }
+    frame, correct = tables(grid(cells))
+    assert check_c2(frame, correct).verdict == HOLDS
+    other = {("m-mid", "listops", "long"), ("m-small", "modular_sum", "long")}
+    assert check_c2(frame, correct, unfinished=other).verdict == HOLDS  # not compared by C2
+    claim = check_c2(frame, correct, unfinished={("m-large", "listops", "short"), *other})
+    assert claim.verdict == STILL_LEARNING and claim.holds is False
+    assert claim.ours.endswith("; still learning: m-large short")
+    assert claim.diff == check_c2(frame, correct).diff  # the measurement itself is kept
+
+
+def test_still_learning_applies_to_every_check_and_leaves_not_measured_alone():
+    frame, correct = tables(grid({("m-small", "none"): 0.3, ("m-small", "long"): 0.7}))
+    unfinished = {("m-small", "listops", "none")}
+    assert check_c1(frame, correct, unfinished).verdict == STILL_LEARNING
+    assert check_c2(frame, correct, unfinished).verdict == NOT_MEASURED  # one size: no C2
+    modsum = tables(c3_large_runs({"short": 0.995, "long": 1.0}))
+    late = {("m-large", "modular_sum", "short")}
+    large = check_c3_large(*modsum, unfinished=late)
+    assert large.verdict == STILL_LEARNING and "still learning: m-large short (modular_sum)" in (
+        large.ours
+    )
+    modsum_frame, modsum_correct = modsum
+    c3 = check_c3(modsum_frame, 10, modsum_correct, unfinished=late)
+    assert c3.verdict == HOLDS  # C3 compares m-small only
+    c3 = check_c3(modsum_frame, 10, modsum_correct, {("m-small", "modular_sum", "long")})
+    assert c3.verdict == STILL_LEARNING
+    runs = curve_runs({"long": [100] * 3, "medium": [200] * 3, "short": [300] * 3})
+    c6 = check_c6(results_frame(runs), 0.6, unfinished={("m-small", "listops", "medium")})
+    assert c6.verdict == STILL_LEARNING and "m-small medium" in c6.ours
+
+
+def test_with_still_learning_maps_a_format_to_the_level_it_extends():
+    claim = Claim("C9", "s", "p", "ours", True, HOLDS, 1.0, 0.5, 1.5)
+    compared = [("m", "listops", "none"), ("m", "listops", "fixed_width")]
+    marked = with_still_learning(claim, compared, {("m", "listops", "long")})
+    assert marked.verdict == STILL_LEARNING and marked.ours == "ours; still learning: m fixed_width"
+    assert with_still_learning(claim, compared, {("m", "listops", "short")}) == claim
+
+
 def efficiency_runs(gains: dict[int, float], sizes=(500, 2_000, 10_000)):
     runs = []
     for n in sizes:
@@ -257,40 +347,115 @@ def test_c5_on_the_longer_split_for_the_largest_model():
     assert claim.verdict == HOLDS and "m-large" in claim.ours and "test_long" in claim.ours
 
 
-def curve_runs(steps_to_top: dict[str, list[int]]):
+def curve_runs(steps_to_top: dict[str, list[int]], model: str = "m-small"):
     """Runs whose validation curve jumps to 0.6 at the given step per seed (0.1 before)."""
     runs = []
     for level, per_seed in steps_to_top.items():
         for seed, top in enumerate(per_seed):
             points = [(s, 0.6 if s >= top else 0.1) for s in (100, 200, 300, 400)]
-            runs.append(fake_run("m-small", level, seed, 0.5, curve=points))
+            runs.append(fake_run(model, level, seed, 0.5, curve=points))
     return runs
 
 
-def test_c6_steps_to_each_runs_own_plateau():
+def ramp(crossing: float, last: int = 400) -> list[tuple[int, float]]:
+    """A curve every 100 steps that crosses 0.6 at ``crossing`` (between steps 100 and 200),
+    rising 0.4 per 100 steps up to 0.95."""
+    start = 0.6 - 0.4 * (crossing - 100) / 100
+    return [(s, min(start + 0.4 * (s - 100) / 100, 0.95)) for s in range(100, last + 1, 100)]
+
+
+def test_steps_to_accuracy_interpolates_between_the_points_around_the_crossing():
+    runs = [
+        fake_run("m-small", "long", 0, 0.5, curve=[(100, 0.2), (200, 0.5), (300, 0.8), (400, 0.9)]),
+        fake_run("m-small", "short", 0, 0.5, curve=[(100, 0.9), (200, 0.95)]),
+        fake_run("m-small", "none", 0, 0.5, curve=[(100, 0.3), (200, 0.5), (300, 0.4)]),
+    ]
+    steps = steps_to_accuracy(results_frame(runs), 0.6).set_index("level")
+    # 0.5 at step 200, 0.8 at 300: a third of the way, not the grid's 300
+    assert steps.loc["long", "steps_to_accuracy"] == pytest.approx(200 + 100 / 3)
+    assert steps.loc["long", "tokens_to_accuracy"] == pytest.approx(8_000 + 4_000 / 3)
+    # above it at the first point: from the untrained start (step 0, accuracy 0)
+    assert steps.loc["short", "steps_to_accuracy"] == pytest.approx(100 * 0.6 / 0.9)
+    assert steps.loc[["long", "short"], "reached"].all()
+    # never reached: censored at the last step and its tokens, a lower bound
+    none = steps.loc["none"]
+    assert not none["reached"] and none["steps_to_accuracy"] == 300
+    assert none["tokens_to_accuracy"] == 12_000 and none["final_accuracy"] == pytest.approx(0.4)
+    assert set(steps["threshold"]) == {0.6} and steps.loc["long", "last_step"] == 400
+    with pytest.raises(ValueError, match="accuracy must be"):
+        steps_to_accuracy(results_frame(runs), 60)
+
+
+def test_curve_area_is_the_mean_accuracy_over_the_span_by_the_trapezoid_rule():
+    runs = [
+        fake_run("m-small", "long", 0, 0.5, curve=[(100, 0.2), (200, 0.6)]),
+        fake_run("m-small", "short", 0, 0.5, curve=[(100, 0.2)]),
+    ]
+    frame = results_frame(runs)
+    # from (0, 0): 100 · 0.1 + 100 · 0.4 = 50 over 200 steps
+    area = curve_area(frame, 200).set_index("level")["curve_area"]
+    assert area["long"] == pytest.approx(0.25)
+    # to step 150, where the curve is at 0.4: 10 + 50 · 0.3 = 25 over 150 steps
+    assert curve_area(frame, 150).set_index("level").loc["long", "curve_area"] == pytest.approx(
+        25 / 150
+    )
+    assert math.isnan(area["short"])  # its curve ends at step 100, before the span does
+    assert evaluation_spacing(frame) == 100
+
+
+def test_c6_steps_to_a_fixed_accuracy():
     runs = curve_runs(
         {"long": [100, 100, 200], "medium": [200, 200, 200], "short": [300, 400, 300]}
     )
     frame = results_frame(runs)
-    plateau = steps_to_plateau(frame).set_index(["level", "seed"])
-    assert plateau.loc[("long", 2), "steps_to_plateau"] == 200
-    assert plateau.loc[("short", 1), "plateau"] == pytest.approx(0.6)
-    claim = check_c6(frame)
+    claim = check_c6(frame, 0.6)
     assert claim.verdict == HOLDS and claim.unit == "steps" and claim.diff == pytest.approx(200)
-    assert "0.9 × the run's final validation accuracy" in claim.method
+    assert "60 %" in claim.statement and "{" not in claim.statement
+    assert "interpolated linearly" in claim.method and "0.6" in claim.method
+    assert "short 333, medium 200, long 133" in claim.ours
+    assert "every run reached it" in claim.ours and "curve points every 100 steps" in claim.ours
     reversed_ = curve_runs({"long": [300, 400, 300], "short": [100, 100, 200]})
-    assert check_c6(results_frame(reversed_)).verdict == REVERSED
+    assert check_c6(results_frame(reversed_), 0.6).verdict == REVERSED
     medium_last = curve_runs({"long": [100] * 3, "medium": [400] * 3, "short": [300] * 3})
-    assert check_c6(results_frame(medium_last)).verdict == DOES_NOT_HOLD
+    assert check_c6(results_frame(medium_last), 0.6).verdict == DOES_NOT_HOLD
     unclear = {"long": [100, 300, 200], "short": [300, 100, 200]}  # short − long: 0 on average
-    assert check_c6(results_frame(curve_runs(unclear))).verdict == INCONCLUSIVE
+    assert check_c6(results_frame(curve_runs(unclear)), 0.6).verdict == INCONCLUSIVE
     unclear_medium_last = curve_runs({**unclear, "medium": [400] * 3})
-    assert check_c6(results_frame(unclear_medium_last)).verdict == DOES_NOT_HOLD
+    assert check_c6(results_frame(unclear_medium_last), 0.6).verdict == DOES_NOT_HOLD
+
+
+def test_c6_resolves_differences_finer_than_the_evaluation_grid():
+    """long crosses at steps 140-160, short at 175-185: both between the same two curve points,
+    so a step read off the grid could not tell them apart; the interpolated steps can."""
+    crossings = {"long": [150, 140, 160], "short": [180, 175, 185]}
+    runs = [
+        fake_run("m-small", lv, seed, 0.5, curve=ramp(at, last=400 if lv == "long" else 300))
+        for lv, per_seed in crossings.items()
+        for seed, at in enumerate(per_seed)
+    ]
+    frame = results_frame(runs)
+    claim = check_c6(frame, 0.6)
+    assert claim.diff == pytest.approx(30) and claim.ci_low > 0 and claim.verdict == HOLDS
+    assert "curve points every 100 steps" in claim.ours
+    # the curve area over the span both trained (300 steps: short's runs end there): long ahead
+    assert "over steps 0–300, long − short +" in claim.ours
+    # three times the target tokens per step at long: in tokens long gets there later
+    frame.loc[frame["level"] == "long", "target_tokens_seen"] *= 3
+    in_tokens = check_c6(frame, 0.6)
+    assert in_tokens.verdict == HOLDS  # judged in steps
+    assert f"in target tokens: {REVERSED}" in in_tokens.ours
+
+
+def test_c6_counts_runs_that_never_reach_the_accuracy_at_their_last_step():
+    runs = curve_runs({"long": [100, 100, 100], "short": [500, 500, 300]})  # 500: never
+    claim = check_c6(results_frame(runs), 0.6)
+    assert claim.diff == pytest.approx((300 + 300 + 200) / 3, abs=0.01)  # 400: a lower bound
+    assert "2 of 6 runs never reached it (short 2)" in claim.ours
 
 
 def test_missing_conditions_are_not_measured():
     frame, correct = tables(grid({("m-small", "none"): 0.3}))
-    found = [check_c1(frame, correct), check_c2(frame, correct), check_c6(frame)]
+    found = [check_c1(frame, correct), check_c2(frame, correct), check_c6(frame, 0.6)]
     assert {c.verdict for c in found} == {NOT_MEASURED} and {c.holds for c in found} == {None}
     assert set(claims_table(found)["holds"]) == {"not measured"}
 

@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 
 from explain_utils.analysis.results import ALL, COLUMNS, CORRECT_COLUMNS
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED, verdict
+from explain_utils.analysis.stats import (
+    DOES_NOT_HOLD,
+    HOLDS,
+    INCONCLUSIVE,
+    REVERSED,
+    STILL_LEARNING,
+    verdict,
+)
 from explain_utils.claims.claim import NOT_MEASURED
 from explain_utils.claims.formats import (
     C5_FORMAT,
@@ -165,6 +172,18 @@ def test_c5_format_holds_for_a_clear_gain_of_the_chosen_format():
     assert "paired bootstrap" in claim.method and "validation_long" in claim.method
 
 
+def test_c5_format_is_still_learning_when_the_level_its_format_extends_was():
+    """fixed_width trains as long does, so long's plateau check still gaining at m-large leaves
+    the claim inconclusive (still learning), naming the format; another model's cell does not."""
+    frame, correct = tables(c5_cells(none=0.3, best=0.7))
+    formats = ["long", "fixed_width"]
+    other = {("m-small", "listops", "long"), ("m-large", "modular_sum", "long")}
+    assert check_c5_format(frame, correct, formats, other).verdict == HOLDS
+    claim = check_c5_format(frame, correct, formats, {("m-large", "listops", "long")})
+    assert claim.verdict == STILL_LEARNING and claim.holds is False
+    assert claim.ours.endswith("; still learning: m-large fixed_width")
+
+
 def test_c5_format_does_not_hold_below_15_points():
     """A real but small gain (≈ +8 points) misses the +15 bar."""
     claim = check_c5_format(*tables(c5_cells(none=0.3, best=0.38)), ["long", "fixed_width"])
@@ -278,6 +297,18 @@ def test_format_contrasts_against_none_and_long():
     assert by["fixed_width − none"] == HOLDS and by["index_hint − long"] != HOLDS
 
 
+def test_format_contrasts_mark_the_rows_that_rest_on_a_cell_still_learning():
+    frame, correct = tables({**contrast_cells(), **contrast_cells("test")}, exact=True)
+    formats = ["none", "long", "fixed_width", "index_hint"]
+    unfinished = {("m-a", "listops", "none")}
+    table = format_contrasts(frame, correct, formats, "test_long", unfinished).set_index("contrast")
+    against_none = table.index.str.endswith("− none")
+    assert set(table.loc[against_none, "verdict"]) == {STILL_LEARNING}
+    assert STILL_LEARNING not in set(table.loc[~against_none, "verdict"])
+    assert table.loc["long − none", "still_learning"] == "m-a none"
+    assert table.loc["fixed_width − long", "still_learning"] == ""
+
+
 def test_format_contrasts_skip_a_base_that_was_not_run():
     """Without long runs only the contrasts against none remain."""
     cells = {k: p for k, p in contrast_cells().items() if k[2] != "long"}
@@ -307,3 +338,11 @@ def test_granularity_table_on_the_modular_sum():
     ]
     assert list(table["diff"]) == pytest.approx([0.3, 0.05, 0.3, 0.05])
     assert set(table["model"]) == {"m-a"} and set(table["params"]) == {1_000}
+    assert STILL_LEARNING not in set(table["verdict"])
+    # short_running trains as short does: short still learning on the modular sum marks its rows
+    late = granularity_table(*tables(cells, exact=True), {("m-a", "modular_sum", "short")})
+    marked = late[late["verdict"] == STILL_LEARNING]
+    assert list(marked["contrast"]) == ["short_running − short"] * 2
+    assert set(marked["still_learning"]) == {
+        "m-a short (modular_sum), m-a short_running (modular_sum)"
+    }

@@ -12,7 +12,14 @@ import pytest
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.container import ErrorbarContainer
 
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED, VERDICTS
+from explain_utils.analysis.stats import (
+    DOES_NOT_HOLD,
+    HOLDS,
+    INCONCLUSIVE,
+    REVERSED,
+    STILL_LEARNING,
+    VERDICTS,
+)
 from explain_utils.common.names import LEVELS
 from explain_utils.plots.accuracy import (
     gain_vs_size,
@@ -23,9 +30,15 @@ from explain_utils.plots.accuracy import (
     stacked_axes,
 )
 from explain_utils.plots.claims import VERDICT_COLORS, plot_claims
-from explain_utils.plots.curves import accuracy_vs_compute, plot_learning_curves, plot_plateaus
+from explain_utils.plots.curves import (
+    NOT_ALL_REACHED,
+    REACHED,
+    accuracy_vs_compute,
+    plot_learning_curves,
+    plot_plateaus,
+)
 from explain_utils.plots.data import plot_source_lengths
-from explain_utils.plots.style import BASELINE_GID, LEGEND_SECTIONS, yerr
+from explain_utils.plots.style import BASELINE_GID, LEGEND_SECTIONS, LEVEL_COLORS, yerr
 
 MODELS = {"m-large": 20_000, "m-small": 1_000, "m-mid": 5_000}  # deliberately not by size
 BASELINES = {"chance (1/modulus)": 0.1, "majority class of train": 0.17, "first number": 0.3}
@@ -88,16 +101,30 @@ def test_curve_panels_are_ordered_by_size():
     fig = plot_learning_curves(curves, ["m-large", "m-small"], "t", baselines=BASELINES)
     assert [ax.get_title() for ax in fig.axes] == ["m-small", "m-large"]
     plateaus = pd.DataFrame(
-        {"model": ["m-small"] * 2, "level": ["none", "long"], "steps_to_plateau": [100, 250]}
+        {
+            "model": ["m-small"] * 3,
+            "level": ["none", "long", "long"],
+            "threshold": [0.6] * 3,
+            "steps_to_accuracy": [300.0, 150.0, 250.0],
+            "reached": [False, True, True],
+        }
     )
     fig = plot_plateaus(curves, "t", plateaus, chance=0.1)
     assert [ax.get_title() for ax in fig.axes] == ["m-small", "m-mid", "m-large"]
     lines = fig.axes[0].get_lines()
-    markers = [ln for ln in lines if ln.get_marker() == "v" and len(ln.get_xdata())]
+    markers = {ln.get_color(): ln for ln in lines if ln.get_marker() == "v" and len(ln.get_xdata())}
     assert len(markers) == 2
+    long, none = markers[LEVEL_COLORS["long"]], markers[LEVEL_COLORS["none"]]
+    assert (long.get_xdata()[0], long.get_ydata()[0]) == (200.0, 60.0)  # mean step, at 60 %
+    assert long.get_fillstyle() == "full" and none.get_fillstyle() == "none"  # none never reached
+    dotted = [ln for ln in lines if ln.get_linestyle() == ":" and ln.get_gid() != BASELINE_GID]
+    assert [ln.get_ydata()[0] for ln in dotted] == [60.0]
     texts = legend_texts(fig.axes[-1])
     assert texts[: len(LEVELS) + 1] == [EXPLANATION, *LEVELS]
-    assert texts[texts.index(MARKERS) + 1] == "plateau reached (mean)"
+    shown = texts[texts.index(MARKERS) + 1 :]
+    assert shown == ["convergence accuracy (60 %)", REACHED, NOT_ALL_REACHED]
+    every = plot_plateaus(curves, "t", plateaus.assign(reached=True))
+    assert NOT_ALL_REACHED not in legend_texts(every.axes[-1])
 
 
 def test_accuracy_vs_compute_uses_a_log_token_axis():
@@ -209,6 +236,12 @@ def test_claims_figure_shows_inconclusive_as_neither_success_nor_failure():
     )
     dots = {to_hex(line.get_color()) for line in ax.get_lines() if line.get_marker() == "o"}
     assert dots == set(colors.values())  # every row drawn in its verdict's colour
+    learning = table.assign(verdict=[HOLDS, STILL_LEARNING, DOES_NOT_HOLD, REVERSED])
+    ax = plot_claims(learning, pd.Series([float("nan")] * 4), "claims").axes[0]
+    keys = dict(zip(legend_texts(ax), ax.get_legend().legend_handles, strict=True))
+    assert to_hex(keys[STILL_LEARNING].get_color()) == colors[INCONCLUSIVE]
+    assert keys[STILL_LEARNING].get_fillstyle() == "none"
+    assert keys[STILL_LEARNING].get_linestyle() == keys[INCONCLUSIVE].get_linestyle()
     # a panel without an inconclusive row still shows the word in its key
     assert "inconclusive" in legend_texts(
         plot_claims(table.iloc[:1], pd.Series([22.7]), "t").axes[0]

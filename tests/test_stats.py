@@ -16,6 +16,7 @@ from explain_utils.analysis.stats import (
     HOLDS,
     INCONCLUSIVE,
     REVERSED,
+    STILL_LEARNING,
     VERDICTS,
     paired_contrast,
     paired_difference,
@@ -154,6 +155,8 @@ def test_verdict_table(diff, low, high, min_effect, direction, expected):
 def test_four_verdict_words():
     assert VERDICTS == ("holds", "inconclusive", "does not hold", "reversed")
     assert INCONCLUSIVE == "inconclusive"
+    # given by the claims for a cell still learning, never by the rule: an inconclusive that says why
+    assert STILL_LEARNING == "inconclusive (still learning)" and STILL_LEARNING not in VERDICTS
 
 
 @settings(max_examples=300, deadline=None)

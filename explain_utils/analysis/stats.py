@@ -7,7 +7,8 @@ indices and row indices once per replicate and applies the same indices to every
 a lucky seed — cancels in the difference. Estimates are fractions; tables show points (× 100).
 With three seeds the seed level has only ten distinct resamples and understates the spread
 between seeds that more seeds would show; the interval is then mostly the rows' uncertainty.
-A claim's verdict is one of four words, ``VERDICTS``, by the one rule that ``verdict`` states.
+A claim's verdict is one of four words, ``VERDICTS``, by the one rule that ``verdict`` states;
+``STILL_LEARNING`` replaces it where a cell the claim compares had not finished learning.
 
 Light imports only (numpy): the claims and the figures use this module.
 """
@@ -27,6 +28,10 @@ INCONCLUSIVE = "inconclusive"
 DOES_NOT_HOLD = "does not hold"
 REVERSED = "reversed"
 VERDICTS: tuple[str, ...] = (HOLDS, INCONCLUSIVE, DOES_NOT_HOLD, REVERSED)  # rule: ``verdict``
+# a claim that compares a cell whose plateau check was still gaining at its cap cannot be
+# judged yet, whatever its interval says: an inconclusive, counted and drawn as one, that names
+# why (``claims.claim.with_still_learning`` gives it)
+STILL_LEARNING = f"{INCONCLUSIVE} (still learning)"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Tables behind the claims and figures: accuracies, curves, plateaus, and paired contrasts.
+"""Tables behind the claims and figures: accuracies, curves, convergence, and paired contrasts.
 
 A *condition* is one cell of the grid (task, split, level, model size, train size); its evidence
 is a ``[seeds, rows]`` 0/1 matrix read from the per-row table (``results.correct_frame``). Two or
@@ -10,7 +10,7 @@ accuracy, ``[seeds, 1]``, and the CI then comes from the seeds alone.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,7 +27,10 @@ from explain_utils.common.names import (
     TARGET_FORMATS,
 )
 
-PLATEAU_FRACTION = 0.9  # C6: a run has "converged" at the first step reaching 90 % of its final
+# a run's curve starts untrained: before its first evaluation it is taken to be at step 0, with 0
+# target tokens seen and accuracy 0 (a model that has not yet learnt the answer format)
+START_ACCURACY = 0.0
+RUN_KEYS = ("model", "params", "level", "seed", "train_size")
 
 
 @dataclass(frozen=True)
@@ -262,27 +265,102 @@ def steps_to_threshold(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*keys, "steps_to_threshold"])
 
 
-def steps_to_plateau(
-    frame: pd.DataFrame, fraction: float = PLATEAU_FRACTION, task: str = "listops"
-) -> pd.DataFrame:
-    """Per run: its final validation accuracy (``plateau``) and the first curve step whose
-    validation accuracy reaches ``fraction`` × that plateau (``steps_to_plateau``).
-
-    Relative to each run's own plateau, so a level that ends lower is not penalised for it: this
-    measures how fast a run gets where it ends up (a run flat from the start gets there at once).
-    """
-    last = _last_curve_points(frame, task)
-    keys = [k for k in ("model", "params", "level", "seed", "train_size") if k in last]
-    curve = frame[
+def _validation_curves(frame: pd.DataFrame, task: str) -> pd.DataFrame:
+    """The validation learning-curve accuracy rows of ``task``."""
+    rows = frame[
         (frame["stage"] == "curve") & (frame["metric"] == "accuracy") & (frame["task"] == task)
     ]
-    if "split" in curve:
-        curve = curve[curve["split"] == "validation"]
-    plateau = last[[*keys, "value"]].rename(columns={"value": "plateau"})
-    merged = curve.merge(plateau, on=keys)
-    reached = merged[merged["value"] >= fraction * merged["plateau"]]
-    first = reached.groupby([*keys, "plateau"], dropna=False)["step"].min()
-    return first.rename("steps_to_plateau").reset_index()
+    return rows[rows["split"] == "validation"] if "split" in rows else rows
+
+
+def _curve_runs(
+    frame: pd.DataFrame, task: str
+) -> Iterator[tuple[dict, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per run: its keys, and its curve as arrays (step, target tokens, accuracy) from step 0."""
+    curve = _validation_curves(frame, task)
+    keys = [k for k in RUN_KEYS if k in curve]
+    for key, run in curve.groupby(keys, dropna=False, sort=True):
+        run = run.sort_values("step").drop_duplicates("step", keep="last")
+        tokens = run.get("target_tokens_seen", pd.Series(np.nan, index=run.index))
+        yield (
+            dict(zip(keys, key, strict=True)),
+            np.concatenate([[0.0], run["step"].to_numpy(dtype=float)]),
+            np.concatenate([[0.0], tokens.to_numpy(dtype=float)]),
+            np.concatenate([[START_ACCURACY], run["value"].to_numpy(dtype=float)]),
+        )
+
+
+STEPS_COLUMNS = (
+    "threshold",
+    "steps_to_accuracy",
+    "tokens_to_accuracy",
+    "reached",
+    "last_step",
+    "final_accuracy",
+)
+
+
+def steps_to_accuracy(frame: pd.DataFrame, accuracy: float, task: str = "listops") -> pd.DataFrame:
+    """Per run: the step at which its validation curve first reaches ``accuracy`` (a fraction
+    fixed in advance, e.g. ``ExperimentConfig.convergence_accuracy``).
+
+    The step is interpolated linearly between the two curve points around the crossing (the last
+    below ``accuracy`` and the first at or above it; before the first point, the untrained start
+    at step 0, ``START_ACCURACY``), so it is not a multiple of the evaluation spacing;
+    ``tokens_to_accuracy`` is the training target tokens seen there, interpolated alike. A run
+    that never reaches ``accuracy`` has ``reached`` False and its last curve step and tokens: a
+    censored value, a lower bound. Columns: the run's keys (``RUN_KEYS``), ``threshold``
+    (``accuracy``), ``steps_to_accuracy``, ``tokens_to_accuracy``, ``reached``, ``last_step`` and
+    ``final_accuracy`` (the curve's last point).
+    """
+    if not 0 < accuracy <= 1:
+        raise ValueError(f"accuracy must be in (0, 1], got {accuracy!r}")
+    rows = []
+    for key, steps, tokens, acc in _curve_runs(frame, task):
+        hit = np.flatnonzero(acc[1:] >= accuracy)
+        if len(hit):
+            i = int(hit[0]) + 1  # acc[i - 1] < accuracy <= acc[i]
+            share = (accuracy - acc[i - 1]) / (acc[i] - acc[i - 1])
+            step = steps[i - 1] + share * (steps[i] - steps[i - 1])
+            seen = tokens[i - 1] + share * (tokens[i] - tokens[i - 1])
+        else:
+            step, seen = steps[-1], tokens[-1]
+        values = (accuracy, step, seen, bool(len(hit)), steps[-1], acc[-1])
+        rows.append(key | dict(zip(STEPS_COLUMNS, values, strict=True)))
+    keys = [k for k in RUN_KEYS if k in frame]
+    return pd.DataFrame(rows, columns=[*keys, *STEPS_COLUMNS])
+
+
+def curve_area(frame: pd.DataFrame, up_to: float, task: str = "listops") -> pd.DataFrame:
+    """Per run: its mean validation accuracy over steps [0, ``up_to``] (``curve_area``), the area
+    under its curve by the trapezoid rule divided by ``up_to``.
+
+    The curve runs from the untrained start (step 0, ``START_ACCURACY``) through its points and
+    is interpolated linearly at ``up_to``; a run whose curve ends before ``up_to`` gets NaN.
+    Comparing runs over the same ``up_to`` compares them over the same span of training, whatever
+    their lengths. Columns: the run's keys (``RUN_KEYS``), ``up_to``, ``curve_area``.
+    """
+    if not up_to > 0:
+        raise ValueError(f"up_to must be a positive step, got {up_to!r}")
+    rows = []
+    for key, steps, _, acc in _curve_runs(frame, task):
+        area = math.nan
+        if steps[-1] >= up_to:
+            inside = steps < up_to
+            x = np.append(steps[inside], up_to)
+            y = np.append(acc[inside], np.interp(up_to, steps, acc))
+            area = float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2) / up_to)
+        rows.append(key | {"up_to": float(up_to), "curve_area": area})
+    keys = [k for k in RUN_KEYS if k in frame]
+    return pd.DataFrame(rows, columns=[*keys, "up_to", "curve_area"])
+
+
+def evaluation_spacing(frame: pd.DataFrame, task: str = "listops") -> float:
+    """The steps between two consecutive validation-curve points (their median over every run of
+    ``frame``; NaN without two points), the grid a step read off the curve alone would fall on."""
+    gaps = [np.diff(steps[1:]) for _, steps, _, _ in _curve_runs(frame, task)]
+    gaps = np.concatenate(gaps) if gaps else np.array([])
+    return float(np.median(gaps)) if len(gaps) else math.nan
 
 
 def seed_accuracies(

@@ -9,7 +9,13 @@ from typing import Any
 
 import pandas as pd
 
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED
+from explain_utils.analysis.stats import (
+    DOES_NOT_HOLD,
+    HOLDS,
+    INCONCLUSIVE,
+    REVERSED,
+    STILL_LEARNING,
+)
 from explain_utils.chapters.prose import listed
 from explain_utils.claims.claim import NOT_MEASURED, primary_claims
 from explain_utils.common.names import DEFAULT_PROFILE
@@ -19,6 +25,11 @@ from explain_utils.profiles.checks import check_profile, from_notebook
 VERDICT_PHRASES: dict[str, tuple[str, str]] = {
     HOLDS: ("holds", "hold"),
     INCONCLUSIVE: ("is inconclusive", "are inconclusive"),
+    # inconclusive too, beside the others: the reason (a compared cell still learning) differs
+    STILL_LEARNING: (
+        "is inconclusive because a cell it compares was still learning",
+        "are inconclusive because a cell they compare was still learning",
+    ),
     DOES_NOT_HOLD: ("does not hold", "do not hold"),
     REVERSED: ("is reversed", "are reversed"),
     NOT_MEASURED: ("was not measured", "were not measured"),

@@ -14,13 +14,19 @@ from pandas.io.formats.style import Styler
 
 from explain_utils.analysis import step_errors
 from explain_utils.analysis.results import write_tidy
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED
+from explain_utils.analysis.stats import (
+    DOES_NOT_HOLD,
+    HOLDS,
+    INCONCLUSIVE,
+    REVERSED,
+    STILL_LEARNING,
+)
 from explain_utils.analysis.tables import (
     accuracy_table,
     curve_table,
     level_pivot,
     metric_table,
-    steps_to_plateau,
+    steps_to_accuracy,
     still_rising,
 )
 from explain_utils.chapters.length_generalization import SPLITS
@@ -35,7 +41,7 @@ from explain_utils.plots.accuracy import (
     stacked_axes,
 )
 from explain_utils.plots.curves import plot_plateaus
-from explain_utils.profiles.explanations import ExperimentConfig
+from explain_utils.profiles.explanations import ExperimentConfig, still_learning
 from explain_utils.studies.explanations import format_grid, granularity_grid
 from explain_utils.tasks.formats import format_examples
 from explain_utils.tasks.splits import read_data_card
@@ -53,6 +59,7 @@ BREAKDOWNS: tuple[tuple[str, str], ...] = (
 AHEAD = {
     HOLDS: "ahead",
     INCONCLUSIVE: "inconclusive: the interval includes 0",
+    STILL_LEARNING: "inconclusive: a cell it compares was still learning",
     DOES_NOT_HOLD: "not ahead",
     REVERSED: "behind",
 }
@@ -115,8 +122,9 @@ def best_format(config: ExperimentConfig, frame: pd.DataFrame) -> str | None:
 
 
 def check_c5_format(config: ExperimentConfig, frame: pd.DataFrame, correct: pd.DataFrame) -> Claim:
-    """C5 with the best format (``claims.formats.check_c5_format``)."""
-    return format_claims.check_c5_format(frame, correct, candidates(config))
+    """C5 with the best format (``claims.formats.check_c5_format``); inconclusive (still
+    learning) where a cell it compares had not finished its plateau check."""
+    return format_claims.check_c5_format(frame, correct, candidates(config), still_learning(config))
 
 
 def design_values(config: ExperimentConfig) -> dict[str, str]:
@@ -173,11 +181,12 @@ def curves(frame: pd.DataFrame) -> pd.DataFrame:
 def plot_curves(
     config: ExperimentConfig, frame: pd.DataFrame, format_curves: pd.DataFrame, chance: float
 ) -> plt.Figure:
-    """The formats' learning curves, each run's plateau marked."""
+    """The formats' learning curves, each format's mean step to the convergence accuracy
+    marked."""
     return plot_plateaus(
         format_curves,
         f"Validation accuracy during training by explanation, {config.format_model}",
-        plateaus=steps_to_plateau(format_claims.by_model(frame), config.plateau_fraction),
+        plateaus=steps_to_accuracy(format_claims.by_model(frame), config.convergence_accuracy),
         chance=chance,
     )
 
@@ -205,10 +214,12 @@ def ceiling_text(low: float, high: float) -> str:
 
 
 def gains(config: ExperimentConfig, frame: pd.DataFrame, correct: pd.DataFrame) -> pd.DataFrame:
-    """Every format against ``none`` and ``long``, paired, on test_long then test (fractions)."""
+    """Every format against ``none`` and ``long``, paired, on test_long then test (fractions);
+    a verdict resting on a cell still learning is ``stats.STILL_LEARNING``."""
+    unfinished = still_learning(config)
     return pd.concat(
         [
-            format_claims.format_contrasts(frame, correct, config.formats, split)
+            format_claims.format_contrasts(frame, correct, config.formats, split, unfinished)
             for split in ("test_long", "test")
         ]
     )

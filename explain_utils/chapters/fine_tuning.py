@@ -293,11 +293,17 @@ def gain_exceptions(gains: pd.DataFrame, rising: Iterable[str]) -> str:
 
 
 def plateau_table(plateaus: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
-    """Mean step to each level's own plateau over seeds, by size."""
-    table = plateaus.pivot_table(
-        index=["params", "model"], columns="level", values="steps_to_plateau", aggfunc="mean"
-    ).round(0)
-    return table[[lv for lv in levels if lv in set(plateaus["level"])]]
+    """Mean step (over seeds) at which each level's validation curve first reaches the fixed
+    accuracy (``plateaus``: ``tables.steps_to_accuracy``), by size; "≥ n" where some run never
+    reached it, its mean then counting those runs at their last step (a lower bound)."""
+    grouped = plateaus.groupby(["params", "model", "level"])
+    means, all_reached = grouped["steps_to_accuracy"].mean(), grouped["reached"].all()
+    shown = pd.Series(
+        [f"{'' if ok else '≥ '}{m:,.0f}" for m, ok in zip(means, all_reached, strict=True)],
+        index=means.index,
+    )
+    table = shown.unstack("level")
+    return table[[lv for lv in levels if lv in table.columns]]
 
 
 C6_PHRASES = {
@@ -311,25 +317,26 @@ C6_PHRASES = {
 
 
 def convergence_values(c6: Claim, plateaus: pd.DataFrame) -> dict[str, str]:
-    """C6's headline (when the smallest model's levels reach their own plateau) and how high
-    those plateaus are."""
+    """C6's headline (when the smallest model's levels first reach the fixed validation accuracy,
+    ``plateaus``: ``tables.steps_to_accuracy``) and how high their curves end."""
     small = plateaus[plateaus["params"] == plateaus["params"].min()]
-    steps = small.groupby("level")["steps_to_plateau"].mean()
-    final = small.groupby("level")["plateau"].mean()
+    steps = small.groupby("level")["steps_to_accuracy"].mean()
+    final = small.groupby("level")["final_accuracy"].mean()
+    target = f"{100 * small['threshold'].iloc[0]:g} % validation accuracy"
     explained = [lv for lv in LEVELS[1:] if lv in steps.index]
     if "none" not in steps.index or not explained:
-        when = "At the smallest size, steps to the plateau were not compared with none"
+        when = f"At the smallest size, steps to {target} were not compared with none"
         height = f"Mean final validation accuracy: {_shares(final)}."
     else:
         later = steps[explained] - steps["none"]
         when = "At the smallest size, explained levels " + (
-            "take longer than none to reach their own plateau"
+            f"take longer than none to reach {target}"
             if (later > 0).all()
-            else "reach their own plateau sooner than none"
+            else f"reach {target} sooner than none"
             if (later < 0).all()
-            else "reach their own plateau at the same step as none"
+            else f"reach {target} at the same step as none"
             if (later == 0).all()
-            else "reach their own plateau neither all sooner nor all later than none"
+            else f"reach {target} neither all sooner nor all later than none"
         )
         higher = final[explained] - final["none"]
         height = (
@@ -342,9 +349,20 @@ def convergence_values(c6: Claim, plateaus: pd.DataFrame) -> dict[str, str]:
     unsettled = "this run does not settle whether longer explanations get there sooner"
     return {
         **claim_values(c6),
-        "c6_headline": f"{when}; {by_verdict(c6, C6_PHRASES, unsettled)}.",
+        "c6_headline": f"{when}{_censored(small)}; {by_verdict(c6, C6_PHRASES, unsettled)}.",
         "c6_detail": height,
     }
+
+
+def _censored(steps: pd.DataFrame) -> str:
+    """`` (3 of 3 none runs never reached it: counted at their last step, a lower bound)``, or
+    "" when every run reached it."""
+    missed = steps[~steps["reached"]].groupby("level").size()
+    runs = steps.groupby("level").size()
+    parts = [f"{missed[lv]} of {runs[lv]} {lv} runs" for lv in LEVELS if lv in missed.index]
+    if not parts:
+        return ""
+    return f" ({listed(parts)} never reached it: counted at their last step, a lower bound)"
 
 
 def _shares(values: pd.Series) -> str:

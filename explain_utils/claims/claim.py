@@ -3,26 +3,30 @@
 Verdicts are ``stats.VERDICTS`` (holds, inconclusive, does not hold, reversed, by the rule that
 ``stats.verdict`` states), or ``not measured`` when the grid lacks a condition the claim needs.
 ``holds`` (yes / no) is kept for the tables the notebooks show: yes exactly when the verdict is
-``holds`` (C1-C6).
+``holds`` (C1-C6). A measured claim that compares a cell still learning at the end of its plateau
+check gets ``stats.STILL_LEARNING`` instead (``with_still_learning``).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from explain_utils.analysis.results import write_results
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, Estimate
+from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, STILL_LEARNING, Estimate
+from explain_utils.tasks.formats import base_level
 
 NOT_MEASURED = "not measured"
 PAPER = {
     "C1": "T5-small: none 65.1 %, long 87.8 % (+22.7 points)",
     "C2": "longer explanations help the smallest model most (qualitative)",
-    "C3": "none ≈ chance; T5-small 75.7 % with long, larger models > 98 %",
+    "C3": "none ≈ chance; T5-small 75.7 % with long",
+    "C3 (larger models)": "larger models > 98 % with any explanation level",
     "C4": "T5-large, 2 000 samples: none 44.9 %, explained 66.1 % (+21.2 points)",
     "C5": "T5-large, train 50-100 → test 100-200 tokens: none 63.5 %, medium 91.2 %",
     "C6": "explanations make the smallest model converge faster (qualitative)",
@@ -49,10 +53,12 @@ STATEMENTS = {
     "the largest: (long − short) at the smallest − (long − short) at the largest > 0",
     "C3": "modular sum, smallest model trained on it: none within 5 points of chance and the best level "
     "≥ 70 % (diff: best − 70 %)",
+    "C3 (larger models)": "modular sum, largest model trained on it: every explained level > 98 % "
+    "(diff: the weakest level − 98 %)",
     "C4": "at {size} training examples: best explained level − none ≥ +15 points on test",
     "C5": "largest model, longer test split (test_long): best explained level − none > 0",
-    "C6": "smallest model: steps to its own plateau ordered long ≤ medium ≤ short "
-    "(diff: short − long, in steps)",
+    "C6": "smallest model: steps until validation accuracy first reaches {accuracy} (fixed in "
+    "advance), ordered long ≤ medium ≤ short (diff: short − long, in steps)",
     "C7": "quadratic fit of accuracy in w_p = PLW^0.30103: on short-completion data a < 0 with a "
     "95 % CI excluding 0 and the optimum inside (0, 1); on long-completion data not (compared "
     "with the paper by the sign of a and where the optimum lies, not by a's size)",
@@ -101,8 +107,8 @@ def measured(
     """A measured claim row: ``estimate`` scaled to ``unit`` (accuracy points by default)."""
     return Claim(
         cid,
-        statement or STATEMENTS[cid.split()[0]],
-        PAPER[cid.split()[0]],
+        statement or _looked_up(STATEMENTS, cid),
+        _looked_up(PAPER, cid),
         ours,
         verdict == HOLDS,
         verdict,
@@ -118,8 +124,52 @@ def measured(
 
 def missing(cid: str, why: str = "not in this run's grid", statement: str | None = None) -> Claim:
     """A claim the grid cannot check."""
-    base = cid.split()[0]
-    return Claim(cid, statement or STATEMENTS[base], PAPER[base], why, None, NOT_MEASURED)
+    statement = statement or _looked_up(STATEMENTS, cid)
+    return Claim(cid, statement, _looked_up(PAPER, cid), why, None, NOT_MEASURED)
+
+
+def _looked_up(table: dict[str, str], cid: str) -> str:
+    """A claim row's own entry (``C3 (larger models)``), else its claim's (``C4 (500 ex.)``: C4)."""
+    return table.get(cid, table[cid.split()[0]])
+
+
+Cell = tuple[str, str, str]  # (model, task, level), as the plateau check names a trained cell
+
+
+def unfinished_among(compared: Iterable[Cell], unfinished: Collection[Cell]) -> list[Cell]:
+    """The cells of ``compared`` (in order, once each) that are in ``unfinished``
+    (``profiles.explanations.still_learning``). A book format is trained for the steps of the
+    paper level it extends, so its plateau check is that level's (``formats.base_level``)."""
+    found = {}
+    for model, task, level in compared:
+        cell = (model, task, base_level(level))
+        if cell in unfinished:
+            found[(model, task, level)] = None
+    return list(found)
+
+
+def cell_names(cells: Iterable[Cell]) -> str:
+    """``t5-50k short, t5-250k long (modular_sum)``: cells as the claims' texts name them."""
+    return ", ".join(
+        f"{model} {level}" + ("" if task == "listops" else f" ({task})")
+        for model, task, level in cells
+    )
+
+
+def with_still_learning(
+    claim: Claim, compared: Iterable[Cell], unfinished: Collection[Cell] = ()
+) -> Claim:
+    """``claim`` with the verdict ``stats.STILL_LEARNING`` and the cells named in ``ours`` when a
+    cell it compared (``(model, task, level)``) is in ``unfinished``; unchanged otherwise.
+
+    A cell still gaining when its plateau check stopped may end higher with more steps, so no
+    verdict that rests on it can stand yet, whichever way its interval points; a claim not
+    measured stays so."""
+    cells = unfinished_among(compared, unfinished)
+    if not cells or claim.verdict == NOT_MEASURED:
+        return claim
+    ours = f"{claim.ours}; still learning: {cell_names(cells)}"
+    return replace(claim, verdict=STILL_LEARNING, holds=False, ours=ours)
 
 
 def pct(x: float | None) -> str:

@@ -1,10 +1,12 @@
 """Chapter 4's explanation formats: the best one chosen on ``validation_long``, its gain over
 ``none`` on ``test_long`` (the claims table's row ``C5 (best format)``), each format against
-``none`` and ``long``, and the SM step's granularity on the modular sum; paired CIs throughout."""
+``none`` and ``long``, and the SM step's granularity on the modular sum; paired CIs throughout.
+A verdict that rests on a cell in ``unfinished`` (``profiles.explanations.still_learning``; a
+format counts as the paper level it extends) is ``stats.STILL_LEARNING``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import pandas as pd
 
@@ -14,10 +16,14 @@ from explain_utils.analysis.tables import Condition, contrast
 from explain_utils.claims.claim import (
     PAIRED_METHOD,
     SEED_METHOD,
+    Cell,
     Claim,
     accuracy_text,
+    cell_names,
     measured,
     missing,
+    unfinished_among,
+    with_still_learning,
 )
 
 C5_FORMAT = "C5 (best format)"
@@ -59,7 +65,10 @@ def _method(estimate: stats.Estimate) -> str:
 
 
 def check_c5_format(
-    frame: pd.DataFrame, correct: pd.DataFrame | None, formats: Sequence[str]
+    frame: pd.DataFrame,
+    correct: pd.DataFrame | None,
+    formats: Sequence[str],
+    unfinished: Collection[Cell] = (),
 ) -> Claim:
     """Best format (on validation_long) − none on test_long at the formats' model (the largest
     model of the runs on validation_long), ≥ +15 points.
@@ -84,7 +93,9 @@ def check_c5_format(
         f"{accuracy_text(top)}; {best} − none {gain.points()}"
     )
     judged = stats.verdict(gain.diff, gain.ci_low, gain.ci_high, MIN_GAIN)
-    return measured(C5_FORMAT, ours, gain, judged, _method(gain), C5_FORMAT_STATEMENT)
+    claim = measured(C5_FORMAT, ours, gain, judged, _method(gain), C5_FORMAT_STATEMENT)
+    compared = [(str(model), "listops", level) for level in ("none", best)]
+    return with_still_learning(claim, compared, unfinished)
 
 
 def contrast_table(
@@ -93,10 +104,12 @@ def contrast_table(
     pairs: Sequence[tuple[str, str]],
     split: str,
     task: str = "listops",
+    unfinished: Collection[Cell] = (),
 ) -> pd.DataFrame:
     """``level − base`` per pair on ``split`` with its paired 95 % CI (fractions), per model.
 
-    Columns: model, params, split, contrast, diff, ci_low, ci_high, verdict, n_seeds, n_rows."""
+    Columns: model, params, split, contrast, diff, ci_low, ci_high, verdict, n_seeds, n_rows,
+    still_learning (the compared cells in ``unfinished``, named; "" when none)."""
     frame, correct = by_model(frame), by_model(correct)
     runs = final_accuracy(frame, split, task)
     rows = []
@@ -109,6 +122,8 @@ def contrast_table(
             est = contrast(frame, correct, conds, [-1.0, 1.0])
             if est is None:
                 continue
+            cells = unfinished_among([(model, task, lv) for lv in (base, level)], unfinished)
+            judged = stats.verdict(est.diff, est.ci_low, est.ci_high)
             rows.append(
                 {
                     "model": model,
@@ -118,29 +133,36 @@ def contrast_table(
                     "diff": est.diff,
                     "ci_low": est.ci_low,
                     "ci_high": est.ci_high,
-                    "verdict": stats.verdict(est.diff, est.ci_low, est.ci_high),
+                    "verdict": stats.STILL_LEARNING if cells else judged,
                     "n_seeds": est.n_seeds,
                     "n_rows": est.n_rows,
+                    "still_learning": cell_names(cells),
                 }
             )
     columns = ["model", "params", "split", "contrast", "diff", "ci_low", "ci_high", "verdict"]
-    return pd.DataFrame(rows, columns=[*columns, "n_seeds", "n_rows"])
+    return pd.DataFrame(rows, columns=[*columns, "n_seeds", "n_rows", "still_learning"])
 
 
 def format_contrasts(
-    frame: pd.DataFrame, correct: pd.DataFrame | None, formats: Sequence[str], split: str
+    frame: pd.DataFrame,
+    correct: pd.DataFrame | None,
+    formats: Sequence[str],
+    split: str,
+    unfinished: Collection[Cell] = (),
 ) -> pd.DataFrame:
     """Every format against ``none`` and against ``long`` on one split (paired, same rows)."""
     pairs = [(f, "none") for f in formats if f != "none"]
     pairs += [(f, "long") for f in formats if f not in ("none", "long")]
-    return contrast_table(frame, correct, pairs, split)
+    return contrast_table(frame, correct, pairs, split, unfinished=unfinished)
 
 
-def granularity_table(frame: pd.DataFrame, correct: pd.DataFrame | None) -> pd.DataFrame:
+def granularity_table(
+    frame: pd.DataFrame, correct: pd.DataFrame | None, unfinished: Collection[Cell] = ()
+) -> pd.DataFrame:
     """The modular sum: each level with SM's running sum against the paper's form of it."""
     return pd.concat(
         [
-            contrast_table(frame, correct, GRANULARITY_PAIRS, split, task="modular_sum")
+            contrast_table(frame, correct, GRANULARITY_PAIRS, split, "modular_sum", unfinished)
             for split in ("test", "test_long")
         ],
         ignore_index=True,

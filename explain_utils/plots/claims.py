@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED, VERDICTS
+from explain_utils.analysis.stats import (
+    DOES_NOT_HOLD,
+    HOLDS,
+    INCONCLUSIVE,
+    REVERSED,
+    STILL_LEARNING,
+    VERDICTS,
+)
 
 VERDICT_COLORS = {
     HOLDS: "#1b9e77",
@@ -17,9 +24,11 @@ VERDICT_COLORS = {
     DOES_NOT_HOLD: "#7570b3",  # a failure, not neutral: grey is inconclusive's
     REVERSED: "#d95f02",
 }
+# a cell still learning leaves a claim inconclusive: drawn as one, neither success nor failure
+VERDICT_COLORS[STILL_LEARNING] = VERDICT_COLORS[INCONCLUSIVE]
 # inconclusive is also drawn open with a dashed interval, so that it never reads as the darker,
 # filled grey of "does not hold"
-OPEN = {INCONCLUSIVE}
+OPEN = {INCONCLUSIVE, STILL_LEARNING}
 
 
 def _style(verdict: str) -> dict:
