@@ -101,7 +101,7 @@ def test_tokens_from_the_data_card(tmp_path):
     )
     rows = [claim("C4", HOLDS, 52.0), claim("C4 (10,000 ex.)", HOLDS, 48.07)]
     values = chapter.token_values(config, QUICK, rows)
-    assert values["epochs"] == "64" and values["equivalent_none"] == "35,200"
+    assert values["equivalent_none"] == "35,200"
     assert (values["long_tokens"], values["none_tokens"]) == ("35", "2")
     assert values["per_example"].startswith("an explained example is worth more")
 
@@ -111,7 +111,7 @@ def test_compute_of_the_full_data_runs():
         {"level": ["none", "none", "long", "long"], "target_tokens_seen": [100, 256, 1000, 3100]}
     )
     assert chapter.compute_values(curves)["compute_ratio"] == (
-        "in the same number of steps the long runs processed 12.1 times the target tokens of the "
+        "by the end of training the long runs processed 12.1 times the target tokens of the "
         "answer-only runs"
     )
     alone = chapter.compute_values(curves[curves["level"] == "long"])["compute_ratio"]
@@ -167,3 +167,18 @@ def test_the_token_figure_is_said_to_compare_at_equal_tokens_only_where_it_does(
         c.source for c in nbformat.read(chapter1, 4).cells if c.cell_type == "markdown"
     )
     assert "compares levels at\nequal numbers of *target tokens*" not in text
+
+
+def test_scored_steps_and_epochs_at_the_smallest_size():
+    runs = pd.DataFrame(
+        {
+            "run_id": ["a", "b", "c", "d"],
+            "train_size": [100, 100, 1000, 1000],
+            "level": ["none", "long", "none", "long"],
+            "steps": [400, 200, 4000, 4000],
+        }
+    )
+    steps = chapter.scored_steps_table(runs)
+    values = chapter.scored_values(steps, batch_size=10)
+    assert values["epochs"] == "20 (long) and 40 (none)"
+    assert "100 examples at step 200 (long), 400 (none)" in values["scored_steps"]

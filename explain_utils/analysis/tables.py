@@ -24,6 +24,7 @@ from explain_utils.common.names import (
     LEARNING_RATE_GRID_CSV,
     LEARNING_RATES_CSV,
     LEVELS,
+    STEPS_CSV,
     TARGET_FORMATS,
 )
 
@@ -415,8 +416,42 @@ def learning_rate_grid(results_dir: str | Path, profile: str) -> pd.DataFrame:
     table["chosen"] = chosen["learning_rate"].map("{:g}".format)
     at_edge = chosen["learning_rate"] == grid["learning_rate"].max()
     table["at the grid's edge"] = at_edge.map({True: "yes", False: ""})
+    steps = plateau_check_table(results_dir, profile)
+    if "steps" in steps:  # the steps the plateau check chose, beside the rate
+        listops = steps.xs("listops", level="task")
+        table["steps"] = listops["steps"]
+        table["still learning"] = listops["still learning"]
     sizes = grid.drop_duplicates("model")["model"].tolist()
     return table.sort_index(key=lambda s: s.map(order) if s.name == "level" else s.map(sizes.index))
+
+
+def plateau_check_table(results_dir: str | Path, profile: str) -> pd.DataFrame:
+    """The plateau check of ``profile`` (``make calibrate``) per model, task and level: the steps
+    chosen, validation accuracy (%) there, the last doubling tried and its paired gain on validation
+    (points, 95 % interval), and whether the cell was still gaining at the cap."""
+    path = Path(results_dir) / CALIBRATION_DIR / STEPS_CSV
+    if not path.is_file():
+        return pd.DataFrame({"note": [f"{profile}: no plateau check; every run uses its steps"]})
+    rows = pd.read_csv(path)
+    rows = rows[rows["profile"] == profile]
+    table = pd.DataFrame(
+        {
+            "model": rows["model"],
+            "task": rows["task"],
+            "level": rows["level"],
+            "steps": rows["steps"].astype(int),
+            "validation accuracy": (100 * rows["validation_accuracy"]).round(1),
+            "last doubling tried": rows["longer_steps"].astype("Int64"),
+            "its gain": [
+                f"{100 * g:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+                for g, lo, hi in zip(
+                    rows["gain"], rows["gain_ci_low"], rows["gain_ci_high"], strict=True
+                )
+            ],
+            "still learning": rows["still_learning"].map({True: "yes", False: ""}),
+        }
+    )
+    return table.set_index(["model", "task", "level"])
 
 
 def metric_table(

@@ -142,14 +142,13 @@ def answer_only_text(by_size: pd.DataFrame, lines: Mapping[str, float]) -> str:
 def token_values(
     config: ExperimentConfig, by_size: pd.DataFrame, c4_rows: Sequence[Claim]
 ) -> dict[str, str]:
-    """Target tokens per example (data card, train split), the epochs at the smallest size, the
+    """Target tokens per example (data card, train split), the
     answer-only examples that hold as many target tokens as the smallest explained set, and what
     an explained example is worth against what it carries."""
     card = read_data_card(config.data_dir / "listops")["splits"]["train"]["token_length"]
     long_tokens, none_tokens = card["target_long"]["mean"], card["target_none"]["mean"]
     smallest = min(config.train_sizes)
     return {
-        "epochs": f"{config.steps * config.batch_size / smallest:.0f}",
         "long_tokens": f"{long_tokens:.0f}",
         "none_tokens": f"{none_tokens:.0f}",
         "equivalent_none": f"{smallest * long_tokens / none_tokens:,.0f}",
@@ -225,7 +224,7 @@ def compute_values(curves: pd.DataFrame) -> dict[str, str]:
     ratios = [f"the {lv} runs {seen[lv] / seen['none']:.1f} times" for lv in explained]
     ratios[0] = ratios[0].replace(" runs ", " runs processed ", 1)
     return {
-        "compute_ratio": f"in the same number of steps {listed(ratios)} the target tokens of "
+        "compute_ratio": f"by the end of training {listed(ratios)} the target tokens of "
         "the answer-only runs"
     }
 
@@ -263,6 +262,18 @@ def scored_steps_table(frame: pd.DataFrame) -> pd.DataFrame:
     return runs.pivot_table(
         index="train_size", columns="level", values="steps", aggfunc="mean"
     ).round(0)
+
+
+def scored_values(steps: pd.DataFrame, batch_size: int) -> dict[str, str]:
+    """Where each size's runs were scored (``scored_steps_table``), and how many times the runs of
+    the smallest size had seen each example by then."""
+    if steps.empty:
+        return {"scored_steps": "No runs were scored.", "epochs": "no"}
+    smallest = int(steps.index.min())
+    epochs = [
+        f"{steps.loc[smallest, lv] * batch_size / smallest:.0f} ({lv})" for lv in steps.columns
+    ]
+    return {"scored_steps": scored_steps_text(steps), "epochs": listed(epochs)}
 
 
 def scored_steps_text(steps: pd.DataFrame) -> str:

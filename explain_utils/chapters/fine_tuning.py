@@ -23,7 +23,7 @@ from explain_utils.common.names import LEVELS
 from explain_utils.engine.models import PRESETS
 from explain_utils.engine.run_store import RunResult
 from explain_utils.plots.accuracy import (
-    plot_accuracy_by_level,
+    plot_accuracy_vs,
     plot_groups_by_model,
 )
 from explain_utils.profiles.checks import from_notebook
@@ -404,10 +404,17 @@ def depth_values(by_depth: pd.DataFrame, config: ExperimentConfig) -> dict[str, 
     return {"depth_leads": leads_text, "depth_text": text}
 
 
-def plot_modsum(smallest: pd.DataFrame, chance: float, lines: Mapping[str, float]) -> plt.Figure:
-    """The smallest modular-sum model's test accuracy per level against the baselines."""
-    title = f"Modular sum, {smallest['model'].iloc[0]}: test accuracy against the baselines"
-    return plot_accuracy_by_level(smallest, title, chance, baselines=lines)
+def plot_modsum(modsum: pd.DataFrame, chance: float, lines: Mapping[str, float]) -> plt.Figure:
+    """Modular-sum test accuracy per level at every trained size, against chance and the exact
+    flat-sum rule (``modsum``: ``tables.accuracy_table`` rows by model, params and level)."""
+    return plot_accuracy_vs(
+        modsum,
+        "params",
+        "model (parameters, log scale)",
+        "Modular sum: test accuracy by model size and explanation level",
+        chance,
+        baselines=lines,
+    )
 
 
 C3_PHRASES = {

@@ -4,6 +4,7 @@ counts and the direction a series of numbers takes."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
@@ -17,11 +18,13 @@ def by_verdict(claim: Claim, phrases: Mapping[str, str], unsettled: str) -> str:
 
 
 def claim_values(*claims: Claim) -> dict[str, str]:
-    """Each claim's measurement and verdict, ``c1_ours`` and ``c1_holds``."""
+    """Each claim's measurement and verdict, ``c1_ours`` and ``c1_holds`` ("C3 (larger models)":
+    ``c3_larger_models_ours``)."""
     values = {}
     for claim in claims:
-        values[f"{claim.claim.lower()}_ours"] = claim.ours
-        values[f"{claim.claim.lower()}_holds"] = claim.verdict
+        name = re.sub(r"\W+", "_", claim.claim.lower()).strip("_")
+        values[f"{name}_ours"] = claim.ours
+        values[f"{name}_holds"] = claim.verdict
     return values
 
 
