@@ -57,8 +57,8 @@ test: lint browser
 bench: install
 	$(PY) -m explain_utils.bench
 
-# chapters 2-4's learning rate per model and level, chosen on the validation split (needs notebook
-# 01's data); writes results/calibration/learning_rates.csv, which the chapters read
+# chapters 2-4's learning rate and steps per model and level, chosen on the validation split (needs
+# notebook 01's data); writes results/calibration/{learning_rates,steps}.csv, which the chapters read
 calibrate: install
 	$(PY) -m explain_utils.calibrate --profile $(PROFILE)
 
