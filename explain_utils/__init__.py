@@ -26,11 +26,13 @@ from the folders and checks this, and that there is no import cycle).
 ``analysis/``  from runs to numbers
     ``results`` tidy rows (one per run x metric), means with 95 % intervals over seeds; ``stats``
     paired bootstrap and the verdict words; ``baselines`` rules that need no model, on the same
-    rows; ``tables`` accuracies, curves, plateaus and paired contrasts; ``step_errors`` where an
+    rows; ``tables`` accuracies, curves, steps to a fixed accuracy, the calibration tables and
+    paired contrasts; ``step_errors`` where an
     explanation first goes wrong; ``plw_fit`` chapter 5's quadratic fit in the prompt-loss weight.
 ``claims/``    the papers' claims judged on our rows
     ``claim`` a claim's row and its files; ``listops`` C1-C6; ``formats`` C5 with the book's best
-    format; ``prompt_loss`` C7 (PLW) and C8 (IM).
+    format; ``prompt_loss`` C7 (PLW) and C8 (IM). A claim that compares a cell still learning is
+    inconclusive (``claim.with_still_learning``).
 ``plots/``     the figures: ``style`` colours and shared pieces; ``data`` chapter 1;
     ``accuracy``; ``curves``; ``prompt_loss`` chapter 5; ``claims`` the claims figure.
 ``profiles/``  one table of parameters per study and profile (smoke / quick / paper), validated:

@@ -358,12 +358,39 @@ def check_c6(frame: pd.DataFrame, accuracy: float, unfinished: Collection[Cell] 
     # overrides a short − long that holds or cannot tell; a clear reversal stays reversed
     if judged in (stats.HOLDS, stats.INCONCLUSIVE) and not ordered:
         judged = stats.DOES_NOT_HOLD
+    model, ours = _c6_text(frame, steps, paired.index, (est, in_tokens), accuracy)
+    method = (
+        f"threshold: validation accuracy {accuracy:g}, fixed before the runs; the step (and "
+        "target tokens) where a run's curve first reaches it, interpolated linearly between the "
+        "two curve points around the crossing (step 0 counted at accuracy 0); a run that never "
+        "reaches it counts at its last curve step, a lower bound; curve area: the trapezoid rule "
+        "over steps 0 to the shortest compared run's last step; "
+        f"bootstrap over seeds ({stats.N_BOOT} resamples, 95 % percentile CI)"
+    )
+    claim = measured("C6", ours, est, judged, method, statement, scale=1.0, unit="steps")
+    return with_still_learning(claim, [(model, "listops", lv) for lv in order], unfinished)
+
+
+def _c6_text(
+    frame: pd.DataFrame,
+    steps: pd.DataFrame,
+    seeds: pd.Index,
+    estimates: tuple[stats.Estimate, stats.Estimate],
+    accuracy: float,
+) -> tuple[str, str]:
+    """C6's model and measurement text: mean steps and target tokens per level, short − long in
+    both (``estimates``), the curve areas over the span every compared run trained, the runs that
+    never reached ``accuracy`` and the evaluation spacing."""
+    est, in_tokens = estimates
+    table = steps.pivot_table(index="seed", columns="level", values="steps_to_accuracy")
+    tokens = steps.pivot_table(index="seed", columns="level", values="tokens_to_accuracy")
+    mean = table.mean()
     model, params = steps.sort_values("params")[["model", "params"]].iloc[0]
     runs = frame[frame["params"] == params]
-    compared = steps[steps["level"].isin(["long", "short"]) & steps["seed"].isin(paired.index)]
+    compared = steps[steps["level"].isin(["long", "short"]) & steps["seed"].isin(seeds)]
     up_to = float(compared["last_step"].min())
     areas = curve_area(runs, up_to).pivot_table(index="seed", columns="level", values="curve_area")
-    area = _seed_contrast(areas.loc[paired.index, ["short", "long"]], "short", "long")
+    area = _seed_contrast(areas.loc[seeds, ["short", "long"]], "short", "long")
     token_means = tokens.mean()
     shown = ", ".join(f"{lv} {mean[lv]:,.0f}" for lv in LEVELS if lv in mean.index)
     shown_tokens = ", ".join(
@@ -380,16 +407,7 @@ def check_c6(frame: pd.DataFrame, accuracy: float, unfinished: Collection[Cell] 
         "validation accuracy over steps "
         f"0–{up_to:,.0f}, long − short {area.points()}; {_not_reached(steps)}; {spaced}"
     )
-    method = (
-        f"threshold: validation accuracy {accuracy:g}, fixed before the runs; the step (and "
-        "target tokens) where a run's curve first reaches it, interpolated linearly between the "
-        "two curve points around the crossing (step 0 counted at accuracy 0); a run that never "
-        "reaches it counts at its last curve step, a lower bound; curve area: the trapezoid rule "
-        "over steps 0 to the shortest compared run's last step; "
-        f"bootstrap over seeds ({stats.N_BOOT} resamples, 95 % percentile CI)"
-    )
-    claim = measured("C6", ours, est, judged, method, statement, scale=1.0, unit="steps")
-    return with_still_learning(claim, [(model, "listops", lv) for lv in order], unfinished)
+    return str(model), ours
 
 
 def _in_tokens(est: stats.Estimate) -> str:
