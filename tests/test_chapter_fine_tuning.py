@@ -146,28 +146,37 @@ def test_answer_only_against_the_rule():
     assert below["long_reach"] == "This run trained no long level."
 
 
-def curve_rows(last_two: dict[str, tuple[float, float]]) -> pd.DataFrame:
-    """A ``tables.curve_table`` of the largest model: each level's last two points."""
+def checked_rows(still: dict[str, bool]) -> pd.DataFrame:
+    """A ``tables.plateau_check_table``: t5-250k's levels, 16 000 steps where still learning."""
     return pd.DataFrame(
         [
-            {"model": "t5-250k", "params": 234_752, "level": lv, "step": step, "mean": value}
-            for lv, points in last_two.items()
-            for step, value in zip((3500, 4000), points, strict=True)
+            {
+                "model": "t5-250k",
+                "task": "listops",
+                "level": lv,
+                "steps": 16_000 if learning else 4_000,
+                "still learning": "yes" if learning else "",
+            }
+            for lv, learning in still.items()
         ]
-    )
+    ).set_index(["model", "task", "level"])
 
 
 def test_plateaus_and_the_gains_that_fall_at_the_largest_size():
-    curves = curve_rows({"none": (0.52, 0.52), "medium": (0.80, 0.85), "long": (0.97, 0.97)})
-    values = chapter.plateau_values(curves, gain_rows(QUICK_GAINS))
-    assert values["still_rising"] == "t5-250k medium"
-    assert "over the last 500 steps: t5-250k medium." in values["plateau_text"]
+    checked = checked_rows({"none": False, "medium": True, "long": False})
+    values = chapter.plateau_values(checked, gain_rows(QUICK_GAINS))
+    assert values["still_learning"] == "t5-250k medium"
+    text = values["plateau_text"]
+    assert "4,000 steps for t5-250k none and t5-250k long; 16,000 steps for t5-250k medium" in text
+    assert "Still gaining at the cap (16,000 steps): t5-250k medium;" in text
     exceptions = values["gain_exceptions"]
     assert exceptions.startswith("The gains of short and medium over none fall at the largest")
-    assert "t5-250k medium was still rising" in exceptions and "a lower bound" in exceptions
-    flat = chapter.plateau_values(curve_rows({"none": (0.5, 0.5)}), gain_rows(QUICK_GAINS))
-    assert flat["still_rising"] == "none" and "every cell had flattened" in flat["plateau_text"]
-    assert flat["gain_exceptions"].endswith("those cells had flattened.")
+    assert "t5-250k medium was still learning" in exceptions and "a lower bound" in exceptions
+    done = chapter.plateau_values(checked_rows({"none": False}), gain_rows(QUICK_GAINS))
+    assert done["still_learning"] == "none" and "No cell was still gaining" in done["plateau_text"]
+    assert done["gain_exceptions"].endswith("those cells had finished learning.")
+    unchecked = chapter.plateau_values(pd.DataFrame({"note": ["x"]}), gain_rows(QUICK_GAINS))
+    assert "no plateau check" in unchecked["plateau_text"]
     growing = {c: [0.1, 0.2, 0.3] for c in QUICK_GAINS}
     assert "No level's gain" in chapter.gain_exceptions(gain_rows(growing), [])
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from explain_utils.analysis.baselines import BASELINE_LABELS
 from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED
-from explain_utils.analysis.tables import RISING, lead_over_none, seed_accuracies, still_rising
+from explain_utils.analysis.tables import lead_over_none, seed_accuracies
 from explain_utils.chapters.notebook import Stopwatch, run_cost_text
 from explain_utils.chapters.prose import by_verdict, claim_values, listed, params_text, trend
 from explain_utils.claims.claim import Claim
@@ -232,39 +232,46 @@ def size_scope(sizes: pd.Series, c2: Claim) -> str:
     )
 
 
-def rising_cells(curves: pd.DataFrame) -> list[str]:
-    """Cells (``model level``) whose mean validation accuracy rose by more than ``RISING`` between
-    their last two curve points: not fully converged, so their final accuracy is a lower bound."""
-    return [f"{m} {lv}" for _, m, lv in still_rising(curves, ["params", "model", "level"])]
-
-
-def plateau_values(curves: pd.DataFrame, gains: pd.DataFrame) -> dict[str, str]:
-    """The cells still rising at the end of training, and the gains over none that fall at the
-    largest size (a fall in a cell still rising is a lower bound, not a finding)."""
-    rising = rising_cells(curves)
-    steps = sorted(curves["step"].unique())
-    interval = f"{steps[-1] - steps[-2]:,.0f} steps" if len(steps) > 1 else "one curve point"
-    if rising:
+def plateau_values(checked: pd.DataFrame, gains: pd.DataFrame) -> dict[str, str]:
+    """What the plateau check chose (``checked``: ``tables.plateau_check_table``): the steps of
+    each cell, the cells still gaining at its cap, and the gains over none that fall at the
+    largest size (a fall in a cell still learning is a lower bound, not a finding)."""
+    if "steps" not in checked:
         text = (
-            f"Cells whose validation accuracy still rose by more than {100 * RISING:.0f} points "
-            f"over the last {interval}: {', '.join(rising)}. Those cells are not fully converged, "
-            "and their final accuracy is a lower bound; the others had flattened."
+            "This run has no plateau check: every cell trained for the profile's steps, and "
+            "whether it had finished learning was not tested."
+        )
+        return {"still_learning": "none", "plateau_text": text, "gain_exceptions": ""}
+    rows = checked.reset_index()
+    task = rows["task"].map(lambda t: "" if t == "listops" else " (modular sum)")
+    rows["cell"] = rows["model"] + " " + rows["level"] + task
+    chosen = "; ".join(
+        f"{steps:,} steps for {listed(cells)}"
+        for steps, cells in rows.groupby("steps")["cell"].apply(list).items()
+    )
+    still = rows.loc[rows["still learning"] == "yes", "cell"].tolist()
+    if still:
+        cap = int(rows["steps"].max())
+        text = (
+            f"The plateau check chose {chosen}. Still gaining at the cap ({cap:,} steps): "
+            f"{listed(still)}; a claim that compares one of them is inconclusive (still learning)."
         )
     else:
         text = (
-            f"No cell's validation accuracy rose by more than {100 * RISING:.0f} points over the "
-            f"last {interval}: every cell had flattened by the end of training."
+            f"The plateau check chose {chosen}. No cell was still gaining when it stopped: a run "
+            "twice as long as the chosen one did not end clearly higher on validation."
         )
     return {
-        "still_rising": ", ".join(rising) if rising else "none",
+        "still_learning": ", ".join(still) if still else "none",
         "plateau_text": text,
-        "gain_exceptions": gain_exceptions(gains, rising),
+        "gain_exceptions": gain_exceptions(gains, still),
     }
 
 
-def gain_exceptions(gains: pd.DataFrame, rising: Iterable[str]) -> str:
+def gain_exceptions(gains: pd.DataFrame, unfinished: Iterable[str]) -> str:
     """The gains over none that fall from the second-largest size to the largest, and whether
-    those cells were still rising (then the fall is a lower bound, not a finding)."""
+    those cells were still learning (``model level``; then the fall is a lower bound, not a
+    finding)."""
     by_contrast = _gains_by_contrast(gains[gains["contrast"].str.endswith("− none")])
     if by_contrast.empty or len(by_contrast.iloc[0]) < 2:
         return "There is no larger size to compare with."
@@ -278,17 +285,17 @@ def gain_exceptions(gains: pd.DataFrame, rising: Iterable[str]) -> str:
         f"{'falls' if one else 'fall'} at the largest size ({details} points)"
     )
     largest = gains.sort_values("params")["model"].iloc[-1]
-    cells = [f"{largest} {lv}" for lv in falls if f"{largest} {lv}" in set(rising)]
+    cells = [f"{largest} {lv}" for lv in falls if f"{largest} {lv}" in set(unfinished)]
     if not cells:
-        return f"{text}; {'that cell' if one else 'those cells'} had flattened."
+        return f"{text}; {'that cell' if one else 'those cells'} had finished learning."
     if len(cells) == 1:
         return (
-            f"{text}; {cells[0]} was still rising at the end of training (the plateaus below), "
-            "so that point is a lower bound."
+            f"{text}; {cells[0]} was still learning at the plateau check's cap, so that point is "
+            "a lower bound."
         )
     return (
-        f"{text}; {listed(cells)} were still rising at the end of training (the plateaus "
-        "below), so those points are lower bounds."
+        f"{text}; {listed(cells)} were still learning at the plateau check's cap, so those "
+        "points are lower bounds."
     )
 
 
