@@ -367,8 +367,8 @@ def ramp(crossing: float, last: int = 400) -> list[tuple[int, float]]:
 def test_steps_to_accuracy_interpolates_between_the_points_around_the_crossing():
     runs = [
         fake_run("m-small", "long", 0, 0.5, curve=[(100, 0.2), (200, 0.5), (300, 0.8), (400, 0.9)]),
-        fake_run("m-small", "short", 0, 0.5, curve=[(100, 0.9), (200, 0.95)]),
-        fake_run("m-small", "none", 0, 0.5, curve=[(100, 0.3), (200, 0.5), (300, 0.4)]),
+        fake_run("m-small", "short", 0, 0.5, curve=[(100, 0.9), (200, 0.95), (400, 0.95)]),
+        fake_run("m-small", "none", 0, 0.5, curve=[(100, 0.3), (200, 0.5), (400, 0.4)]),
     ]
     steps = steps_to_accuracy(results_frame(runs), 0.6).set_index("level")
     # 0.5 at step 200, 0.8 at 300: a third of the way, not the grid's 300
@@ -379,11 +379,33 @@ def test_steps_to_accuracy_interpolates_between_the_points_around_the_crossing()
     assert steps.loc[["long", "short"], "reached"].all()
     # never reached: censored at the last step and its tokens, a lower bound
     none = steps.loc["none"]
-    assert not none["reached"] and none["steps_to_accuracy"] == 300
-    assert none["tokens_to_accuracy"] == 12_000 and none["final_accuracy"] == pytest.approx(0.4)
+    assert not none["reached"] and none["steps_to_accuracy"] == 400
+    assert none["tokens_to_accuracy"] == 16_000 and none["final_accuracy"] == pytest.approx(0.4)
     assert set(steps["threshold"]) == {0.6} and steps.loc["long", "last_step"] == 400
     with pytest.raises(ValueError, match="accuracy must be"):
         steps_to_accuracy(results_frame(runs), 60)
+
+
+def test_runs_of_one_model_are_read_up_to_the_fewest_steps_any_trained():
+    """short trained twice as long and got there late; long never got there in its shorter run:
+    cut at long's 200 steps, both count as not reached there, neither looks slower for its steps."""
+    runs = [
+        fake_run("m-small", "long", 0, 0.5, curve=[(100, 0.2), (200, 0.5)]),
+        fake_run("m-small", "short", 0, 0.5, curve=[(100, 0.2), (200, 0.3), (400, 0.9)]),
+        fake_run("m-large", "short", 0, 0.5, curve=[(100, 0.2), (200, 0.3), (400, 0.9)]),
+    ]
+    steps = steps_to_accuracy(results_frame(runs), 0.6).set_index(["model", "level"])
+    small = steps.loc["m-small"]
+    assert (small["last_step"] == 200).all() and not small["reached"].any()
+    assert (small["steps_to_accuracy"] == 200).all()
+    assert steps.loc[("m-large", "short"), "steps_to_accuracy"] == pytest.approx(200 + 200 / 2)
+
+
+def test_c6_without_target_tokens_says_so():
+    frame = results_frame(curve_runs({"long": [100, 100, 200], "short": [300, 400, 300]}))
+    frame = frame.drop(columns="target_tokens_seen")
+    claim = check_c6(frame, 0.6)
+    assert claim.verdict == HOLDS and "tokens not recorded" in claim.ours
 
 
 def test_curve_area_is_the_mean_accuracy_over_the_span_by_the_trapezoid_rule():

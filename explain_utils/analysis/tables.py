@@ -305,19 +305,30 @@ def steps_to_accuracy(frame: pd.DataFrame, accuracy: float, task: str = "listops
     """Per run: the step at which its validation curve first reaches ``accuracy`` (a fraction
     fixed in advance, e.g. ``ExperimentConfig.convergence_accuracy``).
 
-    The step is interpolated linearly between the two curve points around the crossing (the last
-    below ``accuracy`` and the first at or above it; before the first point, the untrained start
-    at step 0, ``START_ACCURACY``), so it is not a multiple of the evaluation spacing;
-    ``tokens_to_accuracy`` is the training target tokens seen there, interpolated alike. A run
-    that never reaches ``accuracy`` has ``reached`` False and its last curve step and tokens: a
-    censored value, a lower bound. Columns: the run's keys (``RUN_KEYS``), ``threshold``
-    (``accuracy``), ``steps_to_accuracy``, ``tokens_to_accuracy``, ``reached``, ``last_step`` and
-    ``final_accuracy`` (the curve's last point).
+    Runs of one model can train for different steps (each cell its own, ``chosen_steps``), so a
+    model's curves are read up to a common horizon, the fewest steps any of its runs trained
+    (``horizon``): a run that never reaches ``accuracy`` within it counts at the horizon, the same
+    lower bound for every run, and a longer run cannot look slower for having been given more
+    steps. The step is interpolated linearly between the two curve points around the crossing
+    (the last below ``accuracy`` and the first at or above it; before the first point, the
+    untrained start at step 0, ``START_ACCURACY``), so it is not a multiple of the evaluation
+    spacing; ``tokens_to_accuracy`` is the training target tokens seen there, interpolated alike.
+    Columns: the run's keys (``RUN_KEYS``), ``threshold`` (``accuracy``), ``steps_to_accuracy``,
+    ``tokens_to_accuracy``, ``reached`` (within the horizon), ``last_step`` (the horizon) and
+    ``final_accuracy`` (the curve there).
     """
     if not 0 < accuracy <= 1:
         raise ValueError(f"accuracy must be in (0, 1], got {accuracy!r}")
+    runs = list(_curve_runs(frame, task))
+    horizon: dict[tuple, float] = {}
+    for key, steps, _, _ in runs:
+        model = (key.get("model"), key.get("params"))
+        horizon[model] = min(horizon.get(model, math.inf), steps[-1])
     rows = []
-    for key, steps, tokens, acc in _curve_runs(frame, task):
+    for key, steps, tokens, acc in runs:
+        end = horizon[(key.get("model"), key.get("params"))]
+        inside = steps <= end
+        steps, tokens, acc = steps[inside], tokens[inside], acc[inside]
         hit = np.flatnonzero(acc[1:] >= accuracy)
         if len(hit):
             i = int(hit[0]) + 1  # acc[i - 1] < accuracy <= acc[i]

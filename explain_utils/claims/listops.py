@@ -349,7 +349,9 @@ def check_c6(frame: pd.DataFrame, accuracy: float, unfinished: Collection[Cell] 
         return missing("C6", "long and short share no seed", statement)
     est = _seed_contrast(paired, "long", "short")
     tokens = steps.pivot_table(index="seed", columns="level", values="tokens_to_accuracy")
-    in_tokens = _seed_contrast(tokens.loc[paired.index, ["long", "short"]], "long", "short")
+    # reindexed: a level whose runs recorded no target tokens is a NaN column, not a missing one
+    tokens = tokens.reindex(index=paired.index, columns=["long", "short"])
+    in_tokens = _seed_contrast(tokens, "long", "short")
     mean = table.mean()
     order = [lv for lv in ("long", "medium", "short") if lv in mean.index]
     ordered = all(mean[a] <= mean[b] for a, b in zip(order, order[1:], strict=False))
@@ -363,7 +365,9 @@ def check_c6(frame: pd.DataFrame, accuracy: float, unfinished: Collection[Cell] 
         f"threshold: validation accuracy {accuracy:g}, fixed before the runs; the step (and "
         "target tokens) where a run's curve first reaches it, interpolated linearly between the "
         "two curve points around the crossing (step 0 counted at accuracy 0); a run that never "
-        "reaches it counts at its last curve step, a lower bound; curve area: the trapezoid rule "
+        "reaches it within the model's common horizon (the fewest steps any of its cells trained) "
+        "counts at that horizon, a lower bound; the cells' schedules decay over their own chosen "
+        "steps, so at a given step a longer-trained cell has a higher learning rate; curve area: the trapezoid rule "
         "over steps 0 to the shortest compared run's last step; "
         f"bootstrap over seeds ({stats.N_BOOT} resamples, 95 % percentile CI)"
     )
@@ -390,7 +394,7 @@ def _c6_text(
     compared = steps[steps["level"].isin(["long", "short"]) & steps["seed"].isin(seeds)]
     up_to = float(compared["last_step"].min())
     areas = curve_area(runs, up_to).pivot_table(index="seed", columns="level", values="curve_area")
-    area = _seed_contrast(areas.loc[seeds, ["short", "long"]], "short", "long")
+    area = _seed_contrast(areas.reindex(index=seeds, columns=["short", "long"]), "short", "long")
     token_means = tokens.mean()
     shown = ", ".join(f"{lv} {mean[lv]:,.0f}" for lv in LEVELS if lv in mean.index)
     shown_tokens = ", ".join(
