@@ -133,15 +133,15 @@ def test_gains_by_size_read_the_direction_of_each_gain():
 def test_answer_only_against_the_rule():
     lines = {chapter.RULE: RULE}
     near = pd.DataFrame({"none": [52.9, 51.2, 51.2], "long": [93.7, 97.0, 99.3]})
-    values = chapter.accuracy_values(near, lines, 4000)
+    values = chapter.accuracy_values(near, lines, "4,000")
     assert values["none_range"] == "51.2–52.9 %" and values["none_over_rule"] == "+1.8"
     assert "just above the one-line rule" in values["answer_only"]
     assert "4,000 steps, it is little more than that rule" in values["answer_only"]
     assert values["long_reach"].endswith("reach 93.7–99.3 %.")
-    above = chapter.accuracy_values(near.assign(none=[70.0, 75.0, 80.0]), lines, 4000)
+    above = chapter.accuracy_values(near.assign(none=[70.0, 75.0, 80.0]), lines, "4,000")
     assert "more than 5 points above" in above["answer_only"]
     assert "learns more than that rule" in above["answer_only"]
-    below = chapter.accuracy_values(pd.DataFrame({"none": [0.0, 0.0]}), lines, 10)
+    below = chapter.accuracy_values(pd.DataFrame({"none": [0.0, 0.0]}), lines, "10")
     assert "does not even reach that rule" in below["answer_only"]
     assert below["long_reach"] == "This run trained no long level."
 
@@ -362,3 +362,16 @@ def test_smoke_book_headlines_agree_with_its_claims(smoke_book):
     )
     for cid in claims.index:
         assert f"**{{glue:text}}`{cid.lower()}_headline`**" in markdown
+
+
+def test_level_steps_names_the_range_of_a_levels_cells():
+    frame = pd.DataFrame(
+        {
+            "level": ["none", "none", "long", "none"],
+            "task": ["listops", "listops", "listops", "modular_sum"],
+            "steps": [4000, 8000, 16000, 2000],
+        }
+    )
+    assert chapter.level_steps(frame, "none") == "4,000–8,000"
+    assert chapter.level_steps(frame, "long") == "16,000"
+    assert chapter.level_steps(frame, "short") == "its"

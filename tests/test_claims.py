@@ -639,7 +639,7 @@ def test_c7_and_c8_carry_a_verdict():
 
 
 def test_learning_rate_grid_marks_the_chosen_rate_and_the_grids_edge(tmp_path):
-    from explain_utils.analysis.tables import learning_rate_grid
+    from explain_utils.analysis.tables import learning_rate_grid, plateau_check_table
 
     folder = tmp_path / "calibration"
     folder.mkdir()
@@ -654,7 +654,27 @@ def test_learning_rate_grid_marks_the_chosen_rate_and_the_grids_edge(tmp_path):
     assert table.loc[("t5-50k", "none"), "chosen"] == "0.001"
     assert table.loc[("t5-50k", "long"), "at the grid's edge"] == "yes"
     assert table.loc[("t5-50k", "none"), "lr 0.004"] == 40.0
+    assert "steps" not in table  # no plateau check yet
     assert "note" in learning_rate_grid(tmp_path / "none", "quick")
+    steps = pd.DataFrame(
+        [
+            ("quick", "t5-50k", "listops", "none", 4000, 0.5, 0.0, -0.01, 0.01, 8000, False),
+            ("quick", "t5-50k", "listops", "long", 16000, 0.95, 0.03, 0.01, 0.05, 16000, True),
+            ("quick", "t5-50k", "modular_sum", "long", 4000, 0.99, 0.0, -0.01, 0.0, 8000, False),
+            ("smoke", "t5-50k", "listops", "none", 20, 0.5, 0.0, -0.01, 0.01, 40, False),
+        ],
+        columns=[
+            "profile", "model", "task", "level", "steps", "validation_accuracy", "gain",
+            "gain_ci_low", "gain_ci_high", "longer_steps", "still_learning",
+        ],
+    )  # fmt: skip
+    steps.to_csv(folder / "steps.csv", index=False)
+    table = learning_rate_grid(tmp_path, "quick")
+    assert table.loc[("t5-50k", "long"), "steps"] == 16000
+    assert table.loc[("t5-50k", "long"), "still learning"] == "yes"
+    checked = plateau_check_table(tmp_path, "quick")
+    assert checked.loc[("t5-50k", "modular_sum", "long"), "its gain"] == "+0.0 [-1.0, +0.0]"
+    assert "note" in plateau_check_table(tmp_path, "paper")  # no rows for that profile
 
 
 def test_metric_table_summarises_a_final_metric_over_seeds():

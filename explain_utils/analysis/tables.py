@@ -428,8 +428,8 @@ def learning_rate_grid(results_dir: str | Path, profile: str) -> pd.DataFrame:
     at_edge = chosen["learning_rate"] == grid["learning_rate"].max()
     table["at the grid's edge"] = at_edge.map({True: "yes", False: ""})
     steps = plateau_check_table(results_dir, profile)
-    if "steps" in steps:  # the steps the plateau check chose, beside the rate
-        listops = steps.xs("listops", level="task")
+    if "steps" in steps and "listops" in steps.index.get_level_values("task"):
+        listops = steps.xs("listops", level="task")  # the steps chosen, beside the rate
         table["steps"] = listops["steps"]
         table["still learning"] = listops["still learning"]
     sizes = grid.drop_duplicates("model")["model"].tolist()
@@ -445,6 +445,8 @@ def plateau_check_table(results_dir: str | Path, profile: str) -> pd.DataFrame:
         return pd.DataFrame({"note": [f"{profile}: no plateau check; every run uses its steps"]})
     rows = pd.read_csv(path)
     rows = rows[rows["profile"] == profile]
+    if rows.empty:
+        return pd.DataFrame({"note": [f"{profile}: no plateau check; every run uses its steps"]})
     table = pd.DataFrame(
         {
             "model": rows["model"],

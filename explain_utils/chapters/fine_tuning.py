@@ -52,12 +52,13 @@ def _range(values: pd.Series) -> str:
 
 
 def accuracy_values(
-    accuracy: pd.DataFrame, lines: Mapping[str, float], steps: int
+    accuracy: pd.DataFrame, lines: Mapping[str, float], steps: str
 ) -> dict[str, str]:
     """Answer-only and ``long`` accuracy across sizes, against the one-line rule.
 
     ``accuracy``: ``tables.level_pivot`` of test accuracy (%) by size, smallest first;
-    ``lines``: the ListOps test baselines (fractions).
+    ``lines``: the ListOps test baselines (fractions); ``steps``: the answer-only runs' steps, as
+    ``level_steps`` writes them.
     """
     rule = 100 * lines[RULE]
     none = accuracy["none"]
@@ -76,7 +77,16 @@ def accuracy_values(
     return values
 
 
-def answer_only_text(none: pd.Series, rule: float, steps: int, values: Mapping[str, str]) -> str:
+def level_steps(frame: pd.DataFrame, level: str, task: str = "listops") -> str:
+    """The steps ``level``'s runs trained for (each cell has its own): "4,000" or "4,000–8,000"."""
+    steps = frame.loc[(frame["level"] == level) & (frame["task"] == task), "steps"]
+    if steps.empty:
+        return "its"
+    low, high = int(steps.min()), int(steps.max())
+    return f"{low:,}" if low == high else f"{low:,}–{high:,}"
+
+
+def answer_only_text(none: pd.Series, rule: float, steps: str, values: Mapping[str, str]) -> str:
     """Where answer-only training ends (``none``, % by size) against the rule (%)."""
     gaps = none - rule
     near = 100 * NEAR_RULE
@@ -86,7 +96,7 @@ def answer_only_text(none: pd.Series, rule: float, steps: int, values: Mapping[s
             f"Answer-only training ends at {values['none_range']} test accuracy at every size, "
             f"{side} the one-line rule that applies the root operator to all the numbers "
             f"({values['rule_test']}; the largest model is {values['none_over_rule']} points from "
-            f"it): whatever a model learns from answers alone in {steps:,} steps, it is little "
+            f"it): whatever a model learns from answers alone in {steps} steps, it is little "
             "more than that rule."
         )
     if (gaps > near).all():
@@ -94,7 +104,7 @@ def answer_only_text(none: pd.Series, rule: float, steps: int, values: Mapping[s
         reading = "answer-only training learns more than that rule."
     elif (gaps < -near).all():
         relation = f"more than {near:.0f} points below"
-        reading = f"in {steps:,} steps answer-only training does not even reach that rule."
+        reading = f"in {steps} steps answer-only training does not even reach that rule."
     else:
         relation = "on both sides of"
         reading = "the sizes do not agree on how answer-only training compares with that rule."
