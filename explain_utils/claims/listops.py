@@ -234,9 +234,9 @@ def check_c3_large(
     """Modular sum, largest model trained on it: every explained level > 98 % (C3's second half).
 
     Each explained level's accuracy − 98 % is measured on test; the claim says "any explanation
-    level", so the weakest level (lowest mean) decides: ``diff`` and the verdict
-    (``stats.verdict``) are its. Not measured when the modular sum was trained at one size only
-    (no model larger than C3's).
+    level", so the level with the weakest verdict (``stats.verdict`` of its accuracy − 98 %; ties:
+    the lowest mean) decides: ``diff`` and the verdict are its. Not measured when the modular sum
+    was trained at one size only (no model larger than C3's).
     """
     runs = final_accuracy(frame, task="modular_sum")
     largest = _model_at(runs, "largest")
@@ -256,16 +256,20 @@ def check_c3_large(
     found = {lv: pair for lv, pair in found.items() if pair[0] is not None}
     if not found:
         return missing(C3_LARGE_ID, f"{model}: no explained level on the modular sum")
-    weakest = min(found, key=lambda lv: found[lv][0].diff)
+    # "any explanation level": the level with the weakest verdict decides (ties: the lower mean),
+    # so a level whose interval still includes 98 % cannot hide behind a clear one
+    rank = {v: i for i, v in enumerate((stats.REVERSED, stats.DOES_NOT_HOLD, stats.INCONCLUSIVE))}
+    verdicts = {lv: stats.verdict(a.diff, a.ci_low, a.ci_high) for lv, (_, a) in found.items()}
+    weakest = min(found, key=lambda lv: (rank.get(verdicts[lv], len(rank)), found[lv][0].diff))
     above = found[weakest][1]
-    judged = stats.verdict(above.diff, above.ci_low, above.ci_high)
+    judged = verdicts[weakest]
     shown = ", ".join(f"{lv} {accuracy_text(acc)}" for lv, (acc, _) in found.items())
     ours = (
         f"{model} (largest modular-sum model): {shown}; weakest {weakest} − "
         f"{100 * C3_LARGE:.0f} % {above.points()}"
     )
     method = _method(above, level_choice=False) + (
-        f"; every explained level against {100 * C3_LARGE:.0f} %, the weakest (lowest mean) decides"
+        f"; every explained level against {100 * C3_LARGE:.0f} %, the weakest verdict decides"
     )
     claim = measured(C3_LARGE_ID, ours, above, judged, method)
     compared = [(model, "modular_sum", lv) for lv in found]
