@@ -128,7 +128,7 @@ def test_score_at_best_scores_the_model_of_the_best_validation_point(listops_dat
     assert result.extra["scored_step"] == best
     assert best < config.steps and len({p["accuracy"] for p in result.curve}) > 1  # not the end
     assert [p["step"] for p in result.curve][-1] == config.steps  # trained on for the curve
-    assert not (Path(result.run_dir) / "model-best").exists()  # save_model=False keeps no model
+    assert not list(Path(result.run_dir).glob("model-best*"))  # save_model=False keeps no model
 
     # the same training scored at that step, chosen in advance: the same test numbers
     at_step = train(
@@ -148,13 +148,14 @@ def test_score_at_best_scores_the_model_of_the_best_validation_point(listops_dat
     with pytest.raises(Killed):
         train(config, listops_data, tmp_path / "killed", on_step=kill)
     (run_dir,) = (tmp_path / "killed").iterdir()
-    assert (run_dir / "model-best").is_dir()
+    assert (run_dir / f"model-best-{best}").is_dir()
+    assert [p.name for p in run_dir.glob("model-best*")] == [f"model-best-{best}"]
     assert max(int(p.name.split("-")[1]) for p in (run_dir / "trainer").glob("checkpoint-*")) < best
     resumed = train(config, listops_data, tmp_path / "killed")
     assert not resumed.cached and resumed.comparable() == result.comparable()
 
     kept = train(dataclasses.replace(config, save_model=True), listops_data, tmp_path / "kept")
-    assert (Path(kept.run_dir) / "model-best").is_dir() and kept.metrics == result.metrics
+    assert (Path(kept.run_dir) / f"model-best-{best}").is_dir() and kept.metrics == result.metrics
 
 
 def test_score_at_best_off_keeps_run_keys():

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -290,11 +289,12 @@ def _step_actions(config, splits, run_dir, counters, tokenizer, ratio):
 
 def _keep_best(run_dir, counters, tokenizer):
     """After each curve point: a point of higher validation accuracy than every earlier one (ties
-    keep the earlier) replaces the model in ``BEST_DIR`` and becomes ``counters.best``.
+    keep the earlier) is saved as ``BEST_DIR-<step>`` and becomes ``counters.best``.
 
     The counters travel with the checkpoints, the model does not: a run killed after a new best
-    and resumed from an older checkpoint replays that point and writes it again. The copy is
-    written beside and renamed in, so a kill mid-write leaves the previous best whole."""
+    and resumed from an older checkpoint replays that point and writes it again. A new best is
+    written in full before the older ones are removed, so a kill at any moment leaves a complete
+    copy of every best the counters can name."""
 
     def act(point: dict, model: torch.nn.Module) -> None:
         if counters.best and not point["accuracy"] > counters.best["accuracy"]:
@@ -305,21 +305,29 @@ def _keep_best(run_dir, counters, tokenizer):
         model.save_pretrained(partial)
         tokenizer.save_pretrained(partial)
         write_json(partial / BEST_NAME, best)
-        shutil.rmtree(run_dir / BEST_DIR, ignore_errors=True)
-        partial.rename(run_dir / BEST_DIR)
+        folder = _best_folder(run_dir, best["step"])
+        shutil.rmtree(folder, ignore_errors=True)  # a replayed point after a resume
+        partial.rename(folder)
+        for older in run_dir.glob(f"{BEST_DIR}-*"):
+            if older != folder:
+                shutil.rmtree(older, ignore_errors=True)
         counters.best = best
 
     return act
 
 
+def _best_folder(run_dir: Path, step: int) -> Path:
+    return run_dir / f"{BEST_DIR}-{step}"
+
+
 def _best_model(run_dir, model, counters) -> torch.nn.Module:
     """The model saved at ``counters.best``'s point, on ``model``'s device and in its dtype."""
-    folder = run_dir / BEST_DIR
-    saved = json.loads((folder / BEST_NAME).read_text(encoding="utf-8"))
-    if saved["step"] != counters.best["step"]:  # only if a resumed run took another path
+    folder = _best_folder(run_dir, counters.best["step"])
+    if not (folder / BEST_NAME).is_file():  # only if a resumed run took another path
         raise RuntimeError(
-            f"{folder} holds the model of step {saved['step']}, but the run's best point is step "
-            f"{counters.best['step']}; delete the run directory ({run_dir}) and train again"
+            f"{folder} is missing: the run's best point is step {counters.best['step']}, whose "
+            f"model a resumed run did not write again; delete the run directory ({run_dir}) and "
+            "train again"
         )
     best = type(model).from_pretrained(folder, dtype=model.dtype)
     return best.to(model.device)
@@ -354,7 +362,8 @@ def _finish(config, splits, run_dir, fingerprint, model, tokenizer, counters, ra
     if not config.save_model:
         # the scored model is kept as the final one is: only when models are asked for (a
         # data-efficiency grid runs many seeds and sizes and reads their results alone)
-        shutil.rmtree(run_dir / BEST_DIR, ignore_errors=True)
+        for folder in run_dir.glob(f"{BEST_DIR}-*"):
+            shutil.rmtree(folder, ignore_errors=True)
     shutil.rmtree(run_dir / f"{BEST_DIR}.partial", ignore_errors=True)
     return result
 
