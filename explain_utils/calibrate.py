@@ -47,6 +47,7 @@ from explain_utils.engine.run_store import RunResult
 from explain_utils.engine.train_config import TrainConfig
 from explain_utils.profiles.explanations import (
     LEARNING_RATE_COLUMNS,
+    MAX_DOUBLINGS,
     ExperimentConfig,
     experiment_config,
     learning_rates_path,
@@ -54,7 +55,6 @@ from explain_utils.profiles.explanations import (
 from explain_utils.studies.explanations import calibration_grid, plateau_run
 
 CURVE_POINTS = 3  # the validation curve's last points kept per run in the grid table
-MAX_DOUBLINGS = 2  # the plateau check's cap: at most 4x the profile's steps (16 000 in quick)
 
 
 def grid_rows(

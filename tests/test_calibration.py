@@ -139,13 +139,25 @@ def test_calibration_grid_touches_no_test_split(data_dir, tmp_path):
 
 
 def test_a_plateau_run_is_the_chapter_run_of_the_first_seed(data_dir, tmp_path):
+    """After the tables are written and read back (rate through a CSV, steps chosen), chapter 2's
+    seed-0 run of the cell is the plateau run: the same config and the same run directory."""
+    config = experiment_config("smoke", data_dir=data_dir, results_dir=tmp_path)
+    rate, steps = 4e-3 / 3, 40  # a rate whose decimal text must round-trip exactly
+    longer = plateau_run(config, "t5-50k", "listops", "long", rate, steps)
+    assert "validation" in longer.eval_splits  # the check compares runs on every validation row
+    chosen = pd.DataFrame(
+        [("smoke", "t5-50k", "listops", "long", rate, 0.9)], columns=LEARNING_RATE_COLUMNS
+    )
+    write_table(learning_rates_path(tmp_path), chosen, "smoke")
+    checked = chosen.assign(steps=steps, still_learning=False)
+    write_table(tmp_path / "calibration" / "steps.csv", checked, "smoke")
     config = experiment_config("smoke", data_dir=data_dir, results_dir=tmp_path)
     chapter = next(
         c for c in fine_tuning_grid(config) if (c.model, c.level, c.seed) == ("t5-50k", "long", 0)
     )
-    longer = plateau_run(config, "t5-50k", "listops", "long", chapter.learning_rate, 40)
-    assert longer == dataclasses.replace(chapter, steps=40)
-    assert "validation" in longer.eval_splits  # the check compares runs on every validation row
+    assert chapter == longer
+    runs = tmp_path / "runs"
+    assert locate_run(chapter, data_dir, runs) == locate_run(longer, data_dir, runs)
 
 
 def _result(accuracy: float, curve: list[float]) -> RunResult:
@@ -256,7 +268,7 @@ def test_plateau_check_doubles_while_the_longer_run_ends_higher(data_dir, tmp_pa
         for level in ("long", "none")
     }
     table = module.plateau_check(config, base).set_index("level")
-    assert table.loc["long", "steps"] == 100 * 2**module.MAX_DOUBLINGS
+    assert table.loc["long", "steps"] == 100 * 2**profiles.MAX_DOUBLINGS
     assert table.loc["long", "still_learning"] and table.loc["long", "gain_ci_low"] > 0
     assert table.loc["none", "steps"] == 100 and not table.loc["none", "still_learning"]
     assert table.loc["none", "longer_steps"] == 200  # tried once, and kept the shorter
@@ -268,3 +280,19 @@ def test_plateau_check_doubles_while_the_longer_run_ends_higher(data_dir, tmp_pa
     assert profiles.chosen_steps(config, "t5-50k", "modular_sum", "long") == 400
     assert profiles.chosen_steps(config, "t5-100k", "listops", "long") == config.steps
     assert profiles.still_learning(config) == {("t5-50k", "listops", "long")}
+
+
+@pytest.mark.parametrize(
+    ("steps", "learning", "message"),
+    [("4000", "maybe", "still_learning must be True or False"), ("4.5e3", "False", "steps must")],
+)
+def test_a_bad_steps_table_names_file_line_and_column(steps, learning, message, tmp_path):
+    path = tmp_path / "steps.csv"
+    rows = "profile,model,task,level,steps,still_learning\n"
+    rows += (
+        "smoke,t5-50k,listops,long,8000,True\n" + f"quick,t5-50k,listops,none,{steps},{learning}\n"
+    )
+    path.write_text(rows)
+    assert profiles.read_steps(path, "smoke") == {("t5-50k", "listops", "long"): (8000, True)}
+    with pytest.raises(ValueError, match=f"line 3: {message}"):
+        profiles.read_steps(path, "quick")

@@ -27,7 +27,12 @@ from explain_utils.plots.accuracy import (
     plot_groups_by_model,
 )
 from explain_utils.profiles.checks import from_notebook
-from explain_utils.profiles.explanations import ExperimentConfig, experiment_config
+from explain_utils.profiles.explanations import (
+    MAX_DOUBLINGS,
+    ExperimentConfig,
+    experiment_config,
+)
+from explain_utils.tasks.splits import read_data_card
 
 RULE = BASELINE_LABELS["root_op_flat"]  # the one-line rule every trained model is held against
 NEAR_RULE = 0.05  # answer-only accuracy within 5 points of the rule is "about the rule"
@@ -240,6 +245,21 @@ def size_scope(sizes: pd.Series, c2: Claim) -> str:
         text + ", so the size at which the paper's pattern (gains shrinking as models grow) "
         "would take over is not reached here."
     )
+
+
+def design_values(config: ExperimentConfig) -> dict[str, str]:
+    """The numbers the chapter's prose states about its design, from the config and the data:
+    curve spacing and rows, C6's fixed accuracy, the plateau check's rows and cap."""
+    card = read_data_card(config.data_dir / "listops")["splits"]
+    cap = 2**MAX_DOUBLINGS
+    return {
+        "eval_every": f"{config.eval_every:,}",
+        "eval_examples": f"{config.eval_examples:,}",
+        "convergence_accuracy": f"{100 * config.convergence_accuracy:g} %",
+        "validation_rows": f"{card['validation']['rows']:,}",
+        "steps_cap": f"{cap}",
+        "max_steps": f"{cap * config.steps:,}",
+    }
 
 
 def plateau_values(checked: pd.DataFrame, gains: pd.DataFrame) -> dict[str, str]:

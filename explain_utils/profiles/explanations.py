@@ -43,6 +43,10 @@ from explain_utils.profiles.checks import (
 from explain_utils.tasks.formats import base_level
 from explain_utils.tasks.splits import read_data_card
 
+MAX_DOUBLINGS = (
+    2  # make calibrate's plateau check: at most 4x the profile's steps (16 000 in quick)
+)
+
 LEARNING_RATE_COLUMNS: tuple[str, ...] = (
     "profile",
     "model",
@@ -301,19 +305,29 @@ def read_learning_rates(path: str | Path, profile: str) -> dict[tuple[str, str, 
 
 def read_steps(path: str | Path, profile: str) -> dict[tuple[str, str, str], tuple[int, bool]]:
     """One profile's rows of the plateau check, ``(model, task, level) -> (steps, still
-    learning)``; a missing table is an empty one (every cell trains for the profile's ``steps``)."""
+    learning)``; a missing table is an empty one (every cell trains for the profile's ``steps``),
+    a malformed one an error naming the file, the line and the column."""
     path = Path(path)
     if not path.is_file():
         return {}
-    rows = pd.read_csv(path)
+    rows = pd.read_csv(path, dtype=str)
     missing = {"profile", "model", "task", "level", "steps", "still_learning"} - set(rows)
     if missing:
         raise ValueError(f"{path}: missing column(s) {sorted(missing)}")
-    rows = rows[rows["profile"] == profile]
-    return {
-        (r.model, r.task, r.level): (int(r.steps), bool(r.still_learning))
-        for r in rows.itertuples()
-    }
+    table: dict[tuple[str, str, str], tuple[int, bool]] = {}
+    for line, row in zip(rows.index + 2, rows.itertuples(), strict=True):
+        if row.profile != profile:
+            continue
+        where = f"{path}, line {line}"
+        check_choice(f"{where}: task", row.task, TASKS)
+        check_choice(f"{where}: level", row.level, LEVELS)
+        if not str(row.steps).isdigit() or int(row.steps) < 1:
+            raise ValueError(f"{where}: steps must be a positive whole number, got {row.steps!r}")
+        learning = {"True": True, "False": False}.get(str(row.still_learning))
+        if learning is None:
+            raise ValueError(f"{where}: still_learning must be True or False")
+        table[(row.model, row.task, row.level)] = (int(row.steps), learning)
+    return table
 
 
 def chosen_steps(config: ExperimentConfig, model: str, task: str, level: str) -> int:
