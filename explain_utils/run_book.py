@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -138,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--book-root", default=".", help="folder holding _toc.yml")
     args = parser.parse_args(argv)
+    # a stopped run (kill, CI timeout) exits through Python, so the half-written notebook's
+    # temporary file is removed (atomic_write) instead of being picked up by the book build
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
     root = Path(args.book_root).resolve()
     params = load_params(args.params)
