@@ -106,13 +106,17 @@ PROFILE_VALUES: dict[str, dict[str, Any]] = {
         # the data-efficiency curve (chapter 3); runs below the largest size are scored at their
         # best validation point, since small sets overfit sooner
         train_sizes=[1000, 2000, 5000, 10_000],
-        data_efficiency_model=None,
+        # the smallest size: cells train until a longer run stops ending higher (up to 16 000
+        # steps), and the sweep's extra runs cost about 0.7x what they cost at t5-250k (8 000-step
+        # runs measured by make calibrate: long 209 s against 303 s, none 102 s against 141 s)
+        data_efficiency_model="t5-50k",
         data_efficiency_levels=["none", "long"],
-        # chapter 4's formats, the best chosen on validation_long (never on test_long)
-        # at the largest model (None), beside long: a seed-0 check at t5-50k (test 91-92 %) moved
-        # no format above long on test_long (13-21 % vs 24 %); at t5-250k long_rewrite did (31 %)
+        # chapter 4's formats, the best chosen on validation_long (never on test_long), at
+        # t5-100k: at t5-250k their 9 runs would cost about 1.3x as much (an 8 000-step long run
+        # took 303 s against 232 s), the first thing the book's budget gives up; at t5-250k (engine 3, 4 000
+        # steps) long_rewrite was the one format above long on test_long (31 % against 24 %)
         formats=["long_rewrite", "fixed_width", "index_hint"],
-        format_model=None,
+        format_model="t5-100k",
         # the SM step's granularity, on the modular sum (first of modsum_models)
         granularity_levels=["short", "medium", "short_running", "medium_running"],
         convergence_accuracy=0.6,
