@@ -249,7 +249,8 @@ def size_scope(sizes: pd.Series, c2: Claim) -> str:
 
 def design_values(config: ExperimentConfig) -> dict[str, str]:
     """The numbers the chapter's prose states about its design, from the config and the data:
-    curve spacing and rows, C6's fixed accuracy, the plateau check's rows and cap."""
+    curve spacing and rows, C6's fixed accuracy, the plateau check's rows and cap, chapter 3's
+    model."""
     card = read_data_card(config.data_dir / "listops")["splits"]
     cap = 2**MAX_DOUBLINGS
     return {
@@ -259,6 +260,7 @@ def design_values(config: ExperimentConfig) -> dict[str, str]:
         "validation_rows": f"{card['validation']['rows']:,}",
         "steps_cap": f"{cap}",
         "max_steps": f"{cap * config.steps:,}",
+        "de_model": f"`{config.data_efficiency_model}`",
     }
 
 
