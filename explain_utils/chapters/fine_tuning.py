@@ -260,7 +260,7 @@ def design_values(config: ExperimentConfig) -> dict[str, str]:
         "validation_rows": f"{card['validation']['rows']:,}",
         "steps_cap": f"{cap}",
         "max_steps": f"{cap * config.steps:,}",
-        "de_model": f"`{config.data_efficiency_model}`",
+        "de_model": config.data_efficiency_model,
     }
 
 
