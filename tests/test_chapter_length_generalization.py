@@ -11,10 +11,12 @@ import pandas as pd
 import pytest
 
 from explain_utils.analysis import step_errors
+from explain_utils.analysis.results import correct_frame, results_frame
 from explain_utils.analysis.stats import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, REVERSED
 from explain_utils.chapters import explanation_formats as formats_chapter
 from explain_utils.chapters import length_generalization as chapter
 from explain_utils.claims.claim import NOT_MEASURED, Claim
+from explain_utils.claims.formats import granularity_table
 from explain_utils.tasks import formats, listops
 from explain_utils.tasks.splits import CARD_NAME
 
@@ -522,3 +524,13 @@ def test_granularity_values_list_every_pair(tmp_path):
     )
     assert values["granularity_sentence"].endswith("helps short on test")
     assert values["granularity_model"] == "m-small"
+
+
+def test_granularity_left_out_says_so(tmp_path):
+    """granularity_levels [] (the quick profile): no runs, and the table and sentence say why."""
+    empty = results_frame([])
+    assert formats_chapter.granularity_accuracy(empty).iloc[0, 0] == formats_chapter.NOT_COMPARED
+    table = granularity_table(empty, correct_frame([]))
+    assert table.empty
+    values = formats_chapter.granularity_values(_config(tmp_path), table)
+    assert "granularity_levels is empty" in values["granularity_sentence"]

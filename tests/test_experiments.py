@@ -49,6 +49,8 @@ def test_every_profile_gives_a_grid(profile, data_dir):
         ({"colour": "red"}, "unknown experiment parameter"),
         ({"scheduler": "step"}, "scheduler must be one of"),
         ({"data_efficiency_levels": ["all"]}, "data_efficiency_levels must only contain"),
+        ({"granularity_levels": ["sum"]}, "granularity_levels must only contain"),
+        ({"granularity_levels": "short"}, "granularity_levels must be a non-empty list"),
     ],
 )
 def test_bad_parameters(overrides, message, data_dir):

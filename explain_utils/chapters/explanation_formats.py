@@ -48,6 +48,10 @@ from explain_utils.tasks.splits import read_data_card
 
 FORMATS_NAME = "04_formats"  # results/<name>.csv and <name>_rows.csv
 GRANULARITY_NAME = "04_granularity"
+NOT_COMPARED = (
+    "the SM step's granularity was not compared in this run (granularity_levels is empty; "
+    "the quick profile leaves it out to keep the book within its time)"
+)
 EXAMPLE_SOURCE = "[MAX 2 [MIN 4 7 ] [SM 5 7 1 ] ]"
 CEILING = 0.90  # a format whose final validation accuracy reaches 90 % is near its ceiling
 BREAKDOWNS: tuple[tuple[str, str], ...] = (
@@ -373,6 +377,8 @@ def train_granularity(config: ExperimentConfig) -> list[RunResult]:
 
 def granularity_accuracy(frame: pd.DataFrame) -> pd.DataFrame:
     """Modular-sum accuracy (%) per granularity level on test and test_long."""
+    if frame.empty:  # ``granularity_levels`` is [] (the quick profile leaves it out, for time)
+        return pd.DataFrame({"granularity": [NOT_COMPARED]})
     table = pd.concat(
         [
             accuracy_table(
@@ -406,7 +412,7 @@ def granularity_sentence(pairs: Sequence[tuple[str, str, str]]) -> str:
     """Where writing SM's running sum helps and hurts: ``pairs`` of (the paper's level, split,
     verdict of running − paper)."""
     if not pairs:
-        return "the SM step's granularity was not compared in this run"
+        return NOT_COMPARED
     helps = [f"{level} on {split}" for level, split, verdict in pairs if verdict == HOLDS]
     hurts = [f"{level} on {split}" for level, split, verdict in pairs if verdict == REVERSED]
     subject = "writing the SM step as its running sum"
