@@ -94,7 +94,7 @@ def run_rows(result: RunResult) -> list[dict]:
         "train_size": result.extra.get("train_size", cfg["train_size"]),
         "loss_mode": cfg["loss_mode"],
         "prompt_loss_weight": cfg["prompt_loss_weight"],
-        "steps": cfg["steps"],
+        "steps": cfg.get("score_step") or cfg["steps"],  # the steps of the scored model
         "batch_size": cfg["batch_size"],
     }
     seen = {k: last.get(k) for k in ("step", "examples_seen", "target_tokens_seen")}
