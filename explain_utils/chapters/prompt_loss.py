@@ -49,7 +49,6 @@ MECHANISM: tuple[tuple[str, str], ...] = (
     (study.SAME_RATIO, "words"),
     (study.HIGHEST, "all"),
 )
-CAPABLE_MARGIN = 0.10  # a fine-tuned cell a verdict rests on must clear the rule by this much
 
 
 def configure(namespace: Mapping[str, Any]) -> PromptLossConfig:
@@ -408,18 +407,20 @@ def capable_values(
     chosen: pd.DataFrame,
 ) -> dict[str, str]:
     """Whether the best fine-tuned cell of each data type (its best test mean over the sweep)
-    clears the one-line rule by ``CAPABLE_MARGIN`` — below it a sweep may measure an optimisation
+    clears the one-line rule by ``capability_check.MARGIN`` — below it a sweep may measure an optimisation
     failure, not prompt loss — and for a type that does not, where its selection run stood."""
     rule = lines[RULE]
     parts, short = [], []
     for name in prompt_loss_data.DATA_TYPES:
         best = best_in(sweep, name)
         parts.append(f"{name} {100 * best:.1f} %")
-        if best < rule + CAPABLE_MARGIN:
+        if best < rule + capability_check.MARGIN:
             why = selection_trend(selection, chosen, name)
-            short.append(f"{name} is less than {100 * CAPABLE_MARGIN:.0f} points above it ({why})")
+            short.append(
+                f"{name} is less than {100 * capability_check.MARGIN:.0f} points above it ({why})"
+            )
     verdict = (
-        f"each {100 * CAPABLE_MARGIN:.0f} points or more above the rule"
+        f"each {100 * capability_check.MARGIN:.0f} points or more above the rule"
         if not short
         else "; ".join(short)
     )

@@ -41,7 +41,8 @@ from explain_utils.tasks.prompt_loss_data import (
 )
 from explain_utils.tasks.splits import load_splits, read_data_card
 
-MARGIN = 0.10  # accuracy above the one-line rule a prompt's query position must reach
+# above the one-line rule: the pre-trained model at a query position, the best fine-tuned cell
+MARGIN = 0.10
 POSITIONS = (1, 2, 3, 4)  # query positions probed in the model's own format
 # where each data type's query sits: after its solved examples, or first (after an instruction)
 QUERY_POSITION = {name: kind.shots + 1 for name, kind in DATA_TYPES.items()}
