@@ -199,11 +199,10 @@ def test_findings_values_glue_every_sentence_of_what_we_found():
         overfit,
         by_size,
         _effects({(LOWEST, "all"): (0.03, 0.01, 0.05), (SAME_RATIO, "all"): (-0.2, -0.3, -0.1)}),
+        {"kind": _contrast(0.23, 0.1, 0.3), "masking": None},
     )
     assert values["c7_headline"].endswith("(C7: holds)")
-    assert values["mechanism_headline"].endswith(
-        "the kind of prompt decides what the prompt loss does"
-    )
+    assert "its effect is higher on prompts in words (+23.0 points" in values["mechanism_headline"]
     assert values["c8_headline"].endswith("(C8: does not hold)")
     assert "do not clear" in values["c7_rule"]
     assert "IT overfits in 1 of its 2 curves" in values["c7_regime"]
@@ -223,21 +222,34 @@ def _effects(cells: dict) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def _contrast(diff: float, low: float, high: float) -> dict[str, float]:
+    return {"prompt_loss_weight": 1.0, "diff": diff, "ci_low": low, "ci_high": high}
+
+
+NO_EFFECT, HARMS = (0.0, -0.02, 0.02), (-0.2, -0.3, -0.1)
+
+
 @pytest.mark.parametrize(
-    ("cells", "says"),
+    ("cells", "contrasts", "says", "not_says"),
     [
-        ({(LOWEST, "all"): (0.0, -0.02, 0.02), (SAME_RATIO, "all"): (-0.2, -0.3, -0.1),
-          (SAME_RATIO, "words"): (0.0, -0.02, 0.02)},
-         "the expression tokens carry the difference"),
-        ({(LOWEST, "all"): (-0.2, -0.3, -0.1), (SAME_RATIO, "all"): (-0.2, -0.3, -0.1),
-          (SAME_RATIO, "words"): (-0.2, -0.3, -0.1)},
-         "the kind of prompt does not decide the sign here"),
-        ({(LOWEST, "all"): (0.1, 0.05, 0.15)}, "the mechanism is not tested"),
+        ({(LOWEST, "all"): NO_EFFECT, (SAME_RATIO, "all"): HARMS},
+         {"kind": _contrast(0.2, 0.1, 0.3), "masking": _contrast(0.0, -0.03, 0.03)},
+         "its effect is higher on prompts in words", "changes its effect"),
+        # two verdicts that differ, but a difference of effects whose interval includes 0
+        ({(LOWEST, "all"): (0.015, 0.001, 0.029), (SAME_RATIO, "all"): (0.014, -0.002, 0.03)},
+         {"kind": _contrast(0.001, -0.02, 0.02), "masking": None},
+         "the two effects cannot be told apart", "higher on prompts"),
+        ({(LOWEST, "all"): HARMS, (SAME_RATIO, "all"): HARMS},
+         {"kind": _contrast(0.0, -0.05, 0.05), "masking": _contrast(0.1, 0.05, 0.15)},
+         "masking the expressions out of the prompt loss on the oneshot data changes its effect",
+         "does not change"),
+        ({(LOWEST, "all"): (0.1, 0.05, 0.15)}, {"kind": None}, "the mechanism is not tested", "effect"),
     ],
 )  # fmt: skip
-def test_mechanism_headline_follows_the_intervals(cells, says):
-    text = findings.mechanism_headline(_effects(cells))
-    assert says in text
+def test_mechanism_headline_follows_the_paired_contrasts(cells, contrasts, says, not_says):
+    text = findings.mechanism_headline(_effects(cells), contrasts)
+    assert says in text and not_says not in text
+    assert "leaves accuracy where IT has it" not in text
 
 
 # ---------------------------------------------------------------- the sections' values
@@ -285,16 +297,16 @@ def test_selection_values_note_a_choice_at_the_last_step():
         {"last_step": [True, False], "learning_rate": 1e-3, "steps": 75}, index=[LOWEST, HIGHEST]
     )
     note = chapter.selection_values(overfits, at_edge)["edge_note"]
-    assert note.startswith(f"For {LOWEST} the") and "lowest at step 50" in note
-    assert "not a run still learning" in note
+    assert note.startswith(f"For {LOWEST} the best accuracy point is the runs' last step")
+    assert "lowest at step 50 and has risen since" in note and "50.0, 50.0, 50.0 %" in note
     falling = _selection([0.5, 0.4, 0.3], [0.3, 0.2, 0.1])
     note = chapter.selection_values(falling, at_edge)["edge_note"]
-    assert "a longer run might have done better" in note
+    assert "still falls at the last step" in note
     inside = at_edge.assign(last_step=False)
     assert chapter.selection_values(overfits, inside)["edge_note"].startswith("Every choice lies")
 
 
-def test_capable_values_say_why_a_type_stays_near_the_rule():
+def test_capable_values_say_where_a_type_near_the_rule_stood():
     sweep = pd.DataFrame({"data_type": [LOWEST, HIGHEST], "mean": [0.70, 0.55]})
     chosen = pd.DataFrame({"learning_rate": 1e-3, "steps": 75}, index=[LOWEST, HIGHEST])
     selection = pd.concat(
@@ -306,6 +318,14 @@ def test_capable_values_say_why_a_type_stays_near_the_rule():
     text = chapter.capable_values(sweep, {chapter.RULE: 0.494}, selection, chosen)["capable_cells"]
     assert f"{HIGHEST} is less than 10 points above it" in text and "lowest at step 50" in text
     assert f"{LOWEST} is less" not in text
+
+
+def test_mechanism_values_read_the_largest_weight_not_the_best():
+    effects = _effects({(LOWEST, "all"): (0.0, -0.03, 0.03)})
+    best = _effects({(LOWEST, "all"): (0.05, 0.01, 0.09)}).assign(prompt_loss_weight=0.1)
+    values = chapter.mechanism_values(pd.concat([best, effects], ignore_index=True))
+    assert "PLW 1 − IT is not distinguishable from 0" in values[f"effect_{LOWEST}_all"]
+    assert "PLW 0.1" not in values[f"effect_{LOWEST}_all"]
 
 
 def test_sweep_values_compare_the_lowest_r_g_data_with_the_rule():

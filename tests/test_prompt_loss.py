@@ -586,3 +586,31 @@ def test_loss_curves_and_overfitting():
     table = overfitting(curves).set_index("method")
     assert table.loc["it", "overfits"] and table.loc["it", "best_step"] == 50
     assert not table.loc["im", "overfits"] and table.loc["im", "best_step"] == 75
+
+
+def test_effects_and_their_contrast_pair_the_same_seeds_and_rows():
+    rng = np.random.default_rng(0)
+    rows = 400
+    base = rng.random((3, rows)) < 0.5
+    better = base | (rng.random((3, rows)) < 0.3)  # the same rows, some more answered right
+    conditions = {
+        (LOWEST, "it", 0.0, 100, "weights"): base,
+        (LOWEST, "plw", 1.0, 100, "weights"): better,
+        (SAME_RATIO, "it", 0.0, 100, "weights"): base,
+        (SAME_RATIO, "plw", 1.0, 100, "weights"): base[[0, 1]],  # a seed missing
+    }
+    frame, correct = _results(conditions)
+    frame["prompt_tokens"] = "all"
+    effects = prompt_loss_claims.prompt_loss_effects(frame, correct, LOWEST)
+    row = effects.iloc[0]
+    assert row["ci_low"] > 0 and row["verdict"] == HOLDS and row["n_seeds"] == 3
+    same = prompt_loss_claims.prompt_loss_effects(frame, correct, SAME_RATIO).iloc[0]
+    assert same["n_seeds"] == 2 and same["diff"] == 0.0  # the seeds both weights have
+    kind = prompt_loss_claims.effect_contrast(frame, correct, (LOWEST, "all"), (SAME_RATIO, "all"))
+    assert kind is None  # the two sweeps do not share their seeds: no pairing is made up
+    conditions[(SAME_RATIO, "plw", 1.0, 100, "weights")] = base
+    frame, correct = _results(conditions)
+    frame["prompt_tokens"] = "all"
+    kind = prompt_loss_claims.effect_contrast(frame, correct, (LOWEST, "all"), (SAME_RATIO, "all"))
+    assert kind["prompt_loss_weight"] == 1.0 and kind["ci_low"] > 0
+    assert kind["diff"] == pytest.approx(row["diff"])

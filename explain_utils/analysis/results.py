@@ -98,9 +98,8 @@ def run_rows(result: RunResult) -> list[dict]:
         "train_size": result.extra.get("train_size", cfg["train_size"]),
         "loss_mode": cfg["loss_mode"],
         "prompt_loss_weight": cfg["prompt_loss_weight"],
-        # an early-stopped run counts as trained to its scored step (a score_step run keeps its
-        # configured steps: its step column already says where it was scored)
-        "steps": best_step or cfg["steps"],
+        # the steps of the scored model: score_step, or an early-stopped run's best point
+        "steps": scored_step or cfg["steps"],
         "batch_size": cfg["batch_size"],
     }
     seen = {k: last.get(k) for k in ("step", "examples_seen", "target_tokens_seen")}

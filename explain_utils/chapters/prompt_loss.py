@@ -49,7 +49,6 @@ MECHANISM: tuple[tuple[str, str], ...] = (
     (study.SAME_RATIO, "words"),
     (study.HIGHEST, "all"),
 )
-CAPABLE_MARGIN = 0.10  # a fine-tuned cell a verdict rests on must clear the rule by this much
 
 
 def configure(namespace: Mapping[str, Any]) -> PromptLossConfig:
@@ -263,25 +262,28 @@ def grid_note(results: Mapping[str, list[RunResult]], stopwatch: Stopwatch) -> s
 # ----------------------------------------------------------------- rate and steps on validation
 
 
-def loss_minimum(selection: pd.DataFrame, chosen: pd.DataFrame, data_type: str) -> int:
-    """The step where the held-out completion loss of the chosen rate's selection run is lowest."""
+def selection_trend(selection: pd.DataFrame, chosen: pd.DataFrame, data_type: str) -> str:
+    """Where the chosen rate's selection run stands at its end: the step of its lowest held-out
+    completion loss, and its validation accuracy at the last three points (the reader weighs
+    them against the noise of ``eval_examples`` rows)."""
     rate = chosen.loc[data_type, "learning_rate"]
     run = selection[(selection["data_type"] == data_type) & (selection["learning_rate"] == rate)]
-    return int(run.loc[run["validation_completion_loss"].idxmin(), "step"])
+    run = run.sort_values("step")
+    lowest = int(run.loc[run["validation_completion_loss"].idxmin(), "step"])
+    tail = ", ".join(f"{100 * a:.1f}" for a in run["validation_accuracy"].tail(3))
+    loss = (
+        f"its held-out completion loss is lowest at step {lowest} and has risen since"
+        if lowest < int(run["step"].max())
+        else "its held-out completion loss still falls at the last step"
+    )
+    return f"{loss}; validation accuracy at its last three points: {tail} %"
 
 
 def _edge(selection: pd.DataFrame, chosen: pd.DataFrame, data_type: str) -> str:
-    """Why a choice at the runs' last step does, or does not, mean a run still learning."""
-    lowest = loss_minimum(selection, chosen, data_type)
-    if lowest < int(chosen.loc[data_type, "steps"]):
-        return (
-            f"for {data_type} the best accuracy point is the runs' last step, but its held-out "
-            f"completion loss is lowest at step {lowest} and higher after it: the run overfits, "
-            "and the last point is the best of a plateau's noise, not a run still learning"
-        )
+    """A choice at the runs' last step, with where its run stands there."""
     return (
-        f"for {data_type} the best point is the runs' last step and its held-out loss still "
-        "falls there, so a longer run might have done better"
+        f"for {data_type} the best accuracy point is the runs' last step: "
+        f"{selection_trend(selection, chosen, data_type)}"
     )
 
 
@@ -404,25 +406,21 @@ def capable_values(
     selection: pd.DataFrame,
     chosen: pd.DataFrame,
 ) -> dict[str, str]:
-    """Whether the best fine-tuned cell of each data type clears the one-line rule by
-    ``CAPABLE_MARGIN`` (below it a sweep may measure an optimisation failure, not prompt loss),
-    and for a type that does not, whether its selection run had stopped learning."""
+    """Whether the best fine-tuned cell of each data type (its best test mean over the sweep)
+    clears the one-line rule by ``capability_check.MARGIN`` — below it a sweep may measure an optimisation
+    failure, not prompt loss — and for a type that does not, where its selection run stood."""
     rule = lines[RULE]
     parts, short = [], []
     for name in prompt_loss_data.DATA_TYPES:
         best = best_in(sweep, name)
         parts.append(f"{name} {100 * best:.1f} %")
-        if best < rule + CAPABLE_MARGIN:
-            lowest = loss_minimum(selection, chosen, name)
-            why = (
-                f"its held-out completion loss is lowest at step {lowest} of "
-                f"{int(selection['step'].max())} and rises after, so more steps would not lift it"
-                if lowest < int(selection["step"].max())
-                else "its held-out loss still falls at the last step: it may be undertrained"
+        if best < rule + capability_check.MARGIN:
+            why = selection_trend(selection, chosen, name)
+            short.append(
+                f"{name} is less than {100 * capability_check.MARGIN:.0f} points above it ({why})"
             )
-            short.append(f"{name} is less than {100 * CAPABLE_MARGIN:.0f} points above it ({why})")
     verdict = (
-        f"each {100 * CAPABLE_MARGIN:.0f} points or more above the rule"
+        f"each {100 * capability_check.MARGIN:.0f} points or more above the rule"
         if not short
         else "; ".join(short)
     )
@@ -437,29 +435,37 @@ def mechanism(frame: pd.DataFrame, correct: pd.DataFrame) -> pd.DataFrame:
         prompt_loss_claims.prompt_loss_effects(frame, correct, name, tokens)
         for name, tokens in MECHANISM
     ]
-    return pd.concat([t for t in tables if not t.empty], ignore_index=True)
+    tables = [t for t in tables if not t.empty]
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def mechanism_contrasts(
+    frame: pd.DataFrame, correct: pd.DataFrame
+) -> dict[str, dict[str, float] | None]:
+    """The two differences of effects the mechanism question asks about, paired: the kind of
+    prompt (words − expressions) and masking the expressions (every token − words only)."""
+    return {
+        "kind": prompt_loss_claims.effect_contrast(
+            frame, correct, (study.LOWEST, "all"), (study.SAME_RATIO, "all")
+        ),
+        "masking": prompt_loss_claims.effect_contrast(
+            frame, correct, (study.SAME_RATIO, "all"), (study.SAME_RATIO, "words")
+        ),
+    }
 
 
 def mechanism_values(effects: pd.DataFrame) -> dict[str, str]:
-    """Per condition, PLW − IT at the largest weight run and the best weight, in words."""
+    """Per condition, PLW − IT at the largest weight it ran, in words (every weight is in the
+    table: picking the best one on test rows would overstate it)."""
     values = {}
     for (name, tokens), group in effects.groupby(["data_type", "prompt_tokens"], sort=False):
-        last, best = group.iloc[-1], group.loc[group["diff"].idxmax()]
-        what = f"{name}, prompt loss on {'every prompt token' if tokens == 'all' else 'the words alone'}"
-        values[f"effect_{name}_{tokens}"] = (
-            difference_sentence(
-                last["diff"],
-                last["ci_low"],
-                last["ci_high"],
-                f"{what}: PLW {last['prompt_loss_weight']:g} − IT",
-            )
-            + "; at its best weight, "
-            + difference_sentence(
-                best["diff"],
-                best["ci_low"],
-                best["ci_high"],
-                f"PLW {best['prompt_loss_weight']:g} − IT",
-            )
+        last = group.sort_values("prompt_loss_weight").iloc[-1]
+        where = "every prompt token" if tokens == "all" else "the words alone"
+        values[f"effect_{name}_{tokens}"] = difference_sentence(
+            last["diff"],
+            last["ci_low"],
+            last["ci_high"],
+            f"{name}, prompt loss on {where}: PLW {last['prompt_loss_weight']:g} − IT",
         )
     return values
 

@@ -182,34 +182,48 @@ def _direction(effects: pd.DataFrame, data_type: str, tokens: str) -> str | None
 _MOVES = {
     "up": "raises accuracy",
     "down": "lowers accuracy",
-    "flat": "leaves accuracy where IT has it, within the interval",
+    "flat": "cannot be told from IT",
 }
 
 
-def mechanism_headline(effects: pd.DataFrame) -> str:
+def _points(contrast: Mapping[str, float]) -> str:
+    return (
+        f"{100 * contrast['diff']:+.1f} points [{100 * contrast['ci_low']:+.1f}, "
+        f"{100 * contrast['ci_high']:+.1f}] at PLW {contrast['prompt_loss_weight']:g}"
+    )
+
+
+def mechanism_headline(
+    effects: pd.DataFrame, contrasts: Mapping[str, Mapping[str, float] | None]
+) -> str:
     """The mechanism experiment in one sentence: at the largest weight, what a prompt loss does
-    to accuracy on prompts in words and on prompts of expressions at the same R_g, and what
-    masking the expressions changes."""
+    on prompts in words and on prompts of expressions at the same R_g, and — judged by the paired
+    interval of the difference of the two effects, not by comparing two verdicts — whether the
+    kind of prompt, and masking the expressions, change it."""
     words, exprs = _direction(effects, LOWEST, "all"), _direction(effects, SAME_RATIO, "all")
-    if words is None or exprs is None:
+    kind = contrasts.get("kind")
+    if words is None or exprs is None or kind is None:
         return (
             "This run's grid lacks one of the two kinds of prompt, so the mechanism is not tested"
         )
     text = (
         f"At the largest weight a prompt loss {_MOVES[words]} on prompts in words ({LOWEST}) "
-        f"and {_MOVES[exprs]} on prompts of expressions ({SAME_RATIO})"
+        f"and {_MOVES[exprs]} on prompts of expressions ({SAME_RATIO}); "
     )
-    masked = _direction(effects, SAME_RATIO, "words")
-    if masked is not None and masked != exprs:
+    if kind["ci_low"] > 0 or kind["ci_high"] < 0:
+        side = "higher" if kind["diff"] > 0 else "lower"
+        text += f"its effect is {side} on prompts in words ({_points(kind)})"
+    else:
+        text += f"the two effects cannot be told apart ({_points(kind)})"
+    masking = contrasts.get("masking")
+    if masking is not None:
+        changed = masking["ci_low"] > 0 or masking["ci_high"] < 0
         text += (
-            f"; with the expressions masked out of the prompt loss it {_MOVES[masked]} on the "
-            f"{SAME_RATIO} data, so the expression tokens carry the difference"
+            f", and masking the expressions out of the prompt loss on the {SAME_RATIO} data "
+            + ("changes its effect" if changed else "does not change its effect distinguishably")
+            + f" (every token − words only: {_points(masking)})"
         )
-    elif masked is not None:
-        text += f"; masking the expressions out of the prompt loss does not change that on the {SAME_RATIO} data"
-    if words == exprs:
-        return text + ": the kind of prompt does not decide the sign here"
-    return text + ": the kind of prompt decides what the prompt loss does"
+    return text
 
 
 def findings_values(
@@ -221,6 +235,7 @@ def findings_values(
     overfit: pd.DataFrame,
     by_size: pd.DataFrame,
     effects: pd.DataFrame,
+    contrasts: Mapping[str, Mapping[str, float] | None],
 ) -> dict[str, str]:
     """Every sentence of "What we found": the two headlines, C7 weighed, C8 read along the size,
     and the mechanism experiment."""
@@ -238,5 +253,5 @@ def findings_values(
         "c7_curvature": curvature_sentence(fits.get(LOWEST), low_best > rule),
         "c7_high": high_sentence(fits.get(HIGHEST), high_best > rule, high_best),
         "c8_by_size": by_size_sentence(by_size),
-        "mechanism_headline": mechanism_headline(effects),
+        "mechanism_headline": mechanism_headline(effects, contrasts),
     }

@@ -26,8 +26,6 @@ from explain_utils.analysis.plw_fit import (
 from explain_utils.analysis.results import final_accuracy, mean_ci, summarize
 from explain_utils.claims.claim import PAIRED_METHOD, PAPER, Claim, measured, missing, with_ci
 
-# chapter 5's data types from the lowest R_g to the highest (prompt_loss_data.DATA_TYPES; a test
-# keeps the two in step); "short" is the low-R_g type of the chapter's first version
 # chapter 5's data types from the lowest R_g to the highest; at equal R_g the instruction data
 # come first, because the verdicts rest on them (the papers' prompts are language, not random
 # expressions); "fewshot" and "short" are the low-R_g types of the chapter's earlier versions
@@ -246,21 +244,34 @@ def sweep_table(
     return pd.DataFrame(out)
 
 
+def sweep_matrices(
+    frame: pd.DataFrame, correct: pd.DataFrame, data_type: str, prompt_tokens: str = "all"
+) -> dict[float, np.ndarray]:
+    """Test-row correctness ``[seeds, rows]`` at every weight of one sweep (0: IT), on the seeds
+    every weight has, so any two matrices pair the same seeds and rows."""
+    points = sweep_points(frame, data_type, "weights", prompt_tokens)
+    by_weight = {w: set(g["run_id"]) for w, g in points.groupby("prompt_loss_weight")}
+    seeds = set(points["seed"])
+    for ids in by_weight.values():
+        seeds &= set(points.loc[points["run_id"].isin(ids), "seed"])
+    picked = {
+        w: condition_matrix(correct[correct["run_id"].isin(ids)], sorted(seeds))
+        for w, ids in by_weight.items()
+    }
+    return {w: m for w, m in picked.items() if m.size}
+
+
 def prompt_loss_effects(
     frame: pd.DataFrame, correct: pd.DataFrame, data_type: str, prompt_tokens: str = "all"
 ) -> pd.DataFrame:
     """At every non-zero weight of one sweep: PLW − IT (accuracy, 0–1) on the same seeds and test
     rows, its 95 % CI and ``stats.verdict`` of "the prompt loss raises accuracy"."""
-    points = sweep_points(frame, data_type, "weights", prompt_tokens)
-    it = condition_matrix(
-        correct[correct["run_id"].isin(set(points.loc[points["method"] == "it", "run_id"]))]
-    )
+    mats = sweep_matrices(frame, correct, data_type, prompt_tokens)
+    if 0.0 not in mats:
+        return pd.DataFrame()
     out = []
-    for weight, group in points[points["method"] == "plw"].groupby("prompt_loss_weight"):
-        mat = condition_matrix(correct[correct["run_id"].isin(set(group["run_id"]))])
-        if not mat.size or mat.shape != it.shape:
-            continue
-        est = stats.paired_difference(it, mat)
+    for weight in sorted(w for w in mats if w > 0):
+        est = stats.paired_difference(mats[0.0], mats[weight])
         out.append(
             {
                 "data_type": data_type,
@@ -275,6 +286,32 @@ def prompt_loss_effects(
             }
         )
     return pd.DataFrame(out)
+
+
+def effect_contrast(
+    frame: pd.DataFrame,
+    correct: pd.DataFrame,
+    first: tuple[str, str],
+    second: tuple[str, str],
+) -> dict[str, float] | None:
+    """(PLW − IT) of ``first`` minus (PLW − IT) of ``second`` — each a (data type, prompt tokens)
+    — at the largest weight both ran, paired over the seeds both have and the test rows (every
+    data type has the same test queries in the same order); None without a shared weight."""
+    mats = [sweep_matrices(frame, correct, *cond) for cond in (first, second)]
+    shared = sorted((set(mats[0]) & set(mats[1])) - {0.0})
+    if not shared or 0.0 not in mats[0] or 0.0 not in mats[1]:
+        return None
+    weight = shared[-1]
+    parts = [mats[0][0.0], mats[0][weight], mats[1][0.0], mats[1][weight]]
+    if len({p.shape for p in parts}) > 1:
+        return None
+    est = stats.paired_contrast(parts, [-1.0, 1.0, 1.0, -1.0])
+    return {
+        "prompt_loss_weight": weight,
+        "diff": est.diff,
+        "ci_low": est.ci_low,
+        "ci_high": est.ci_high,
+    }
 
 
 def normalization_contrast(

@@ -88,9 +88,10 @@ def encode(
         template.append([True] * len(question) + [False] * len(body) + [True] * len(answer))
     expression = []
     if "prompt_expression" in split.column_names:
+        body = [len(i) - len(question) - len(answer) for i in inputs]
         expression = [
-            [False] * len(question) + _marked(tokenizer, s, m) + [False] * len(answer)
-            for s, m in zip(sources, split["prompt_expression"], strict=True)
+            [False] * len(question) + _marked(tokenizer, s, m, n) + [False] * len(answer)
+            for s, m, n in zip(sources, split["prompt_expression"], body, strict=True)
         ]
     return Encoded(False, inputs, target_ids, template, expression, groups)
 
@@ -112,14 +113,23 @@ def _group_lengths(split: datasets.Dataset) -> list[int]:
     ]
 
 
-def _marked(tokenizer: PreTrainedTokenizerBase, source: str, marks: str) -> list[bool]:
+def _marked(
+    tokenizer: PreTrainedTokenizerBase, source: str, marks: str, n_tokens: int
+) -> list[bool]:
     """Per token of a prompt, whether its word is marked ``1``; words tokenized one by one, which
-    gives the whole text's tokens for a word-level or a space-split (GPT-2) tokenizer."""
+    gives the whole text's ``n_tokens`` tokens for a word-level or a space-split (GPT-2)
+    tokenizer, and an error for any other."""
     words = source.split()
     if len(words) != len(marks):
         raise ValueError(f"prompt_expression has {len(marks)} marks for {len(words)} words")
     pieces = _ids(tokenizer, [" " + w for w in words])
-    return [m == "1" for piece, m in zip(pieces, marks, strict=True) for _ in piece]
+    out = [m == "1" for piece, m in zip(pieces, marks, strict=True) for _ in piece]
+    if len(out) != n_tokens:
+        raise ValueError(
+            "prompt_expression needs a tokenizer that splits a prompt word by word "
+            f"(the prompt has {n_tokens} tokens, its words {len(out)})"
+        )
+    return out
 
 
 def _pad(seqs: list[list], value, left: bool = False) -> torch.Tensor:

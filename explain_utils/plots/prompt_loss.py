@@ -233,16 +233,19 @@ def plot_capability(curve: pd.DataFrame, title: str) -> plt.Figure:
     one line per query position (``studies.capability.capability_curve``), the one-line rule
     on the same rows dotted."""
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    if curve.empty:  # a hub checkpoint: no pre-training run of ours to follow
+        ax.text(0.5, 0.5, "no pre-training run in this chapter", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
     for position, rows in curve.groupby("query position"):
         rows = rows.sort_values("step")
         ax.plot(
             rows["step"], 100 * rows["accuracy"], marker="o", label=f"query at position {position}"
         )
-    if not curve.empty:
-        ax.axhline(
-            100 * curve["one-line rule"].iloc[0], color="grey", linestyle=":",
-            label="root operator over all numbers",
-        )  # fmt: skip
+    ax.axhline(
+        100 * curve["one-line rule"].iloc[0], color="grey", linestyle=":",
+        label="root operator over all numbers",
+    )  # fmt: skip
     ax.set(xlabel="pre-training steps", ylabel="accuracy (%, generated)", title=title)
     ax.set_ylim(0, 100)
     _legend(ax)

@@ -26,12 +26,12 @@ from pathlib import Path
 import datasets
 import numpy as np
 import pandas as pd
-import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from explain_utils.analysis.baselines import baseline_predictions
 from explain_utils.engine.batching import Encoded, prompt_batch
 from explain_utils.engine.decoding import greedy_decode
+from explain_utils.engine.models import load_model
 from explain_utils.tasks.prompt_loss_data import (
     DATA_TYPES,
     EXPRESSIONS_PER_DOCUMENT,
@@ -41,17 +41,20 @@ from explain_utils.tasks.prompt_loss_data import (
 )
 from explain_utils.tasks.splits import load_splits, read_data_card
 
-MARGIN = 0.10  # accuracy above the one-line rule a prompt's query position must reach
+# above the one-line rule: the pre-trained model at a query position, the best fine-tuned cell
+MARGIN = 0.10
 POSITIONS = (1, 2, 3, 4)  # query positions probed in the model's own format
-QUERY_POSITION = {"oneshot": 2, "instruction": 1, "long": 1}  # where each data type's query sits
+# where each data type's query sits: after its solved examples, or first (after an instruction)
+QUERY_POSITION = {name: kind.shots + 1 for name, kind in DATA_TYPES.items()}
 BATCH = 64
 NEW_TOKENS = 100  # the longest worked expression is under 90 tokens
 
 
-def generate_texts(model_dir: str | Path, texts: list[str]) -> list[str]:
-    """Greedy continuations of whole prompt texts by the causal LM saved in ``model_dir``."""
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+def generate_texts(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, texts: list[str]
+) -> list[str]:
+    """Greedy continuations of whole prompt texts (``evaluation.generate`` reads a split's rows
+    through the fine-tuning template; these prompts are the model's own documents)."""
     ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
     data = Encoded(False, ids, [[] for _ in ids])
     order = np.argsort([len(i) for i in ids], kind="stable").tolist()
@@ -59,17 +62,11 @@ def generate_texts(model_dir: str | Path, texts: list[str]) -> list[str]:
     for start in range(0, len(order), BATCH):
         rows = order[start : start + BATCH]
         batch = prompt_batch(data, rows, tokenizer.pad_token_id)
-        with torch.inference_mode():
-            new = greedy_decode(
-                model,
-                batch["input_ids"],
-                batch["attention_mask"],
-                NEW_TOKENS,
-                tokenizer.eos_token_id,
-            )
-        for row, text in zip(
-            rows, tokenizer.batch_decode(new, skip_special_tokens=True), strict=True
-        ):
+        new = greedy_decode(
+            model, batch["input_ids"], batch["attention_mask"], NEW_TOKENS, tokenizer.eos_token_id
+        )
+        decoded = tokenizer.batch_decode(new, skip_special_tokens=True)
+        for row, text in zip(rows, decoded, strict=True):
             out[row] = " ".join(text.split())
     return out
 
@@ -104,13 +101,15 @@ def capability_table(model_dir: str | Path, dirs: Mapping[str, Path], n_rows: in
     zero-shot in each data type's fine-tuning layout, beside the one-line rule on the same rows."""
     test, pool, modulus = _probe_rows(dirs, n_rows)
     queries = list(test["source"])
+    model, tokenizer = load_model(model_dir)
     rows = []
     for position in POSITIONS:
-        texts = generate_texts(model_dir, position_prompts(queries, pool, modulus, position))
+        prompts = position_prompts(queries, pool, modulus, position)
+        texts = generate_texts(model, tokenizer, prompts)
         rows.append(_score("own format", position, texts, test, modulus))
     for name in DATA_TYPES:
         sources = load_splits(Path(dirs[name]) / "listops")["test"]["source"][: len(queries)]
-        texts = generate_texts(model_dir, layout_prompts(list(sources)))
+        texts = generate_texts(model, tokenizer, layout_prompts(list(sources)))
         rows.append(_score(f"{name} layout, zero-shot", QUERY_POSITION[name], texts, test, modulus))
     return pd.DataFrame(rows)
 
@@ -124,8 +123,10 @@ def capability_curve(run_dir: str | Path, dirs: Mapping[str, Path], n_rows: int)
     rows = []
     for copy in copies:
         step = int(copy.name.rsplit("-", 1)[1])
+        model, tokenizer = load_model(copy)
         for position in sorted(set(QUERY_POSITION.values())):
-            texts = generate_texts(copy, position_prompts(queries, pool, modulus, position))
+            prompts = position_prompts(queries, pool, modulus, position)
+            texts = generate_texts(model, tokenizer, prompts)
             rows.append({"step": step, **_score("own format", position, texts, test, modulus)})
     return pd.DataFrame(rows)
 

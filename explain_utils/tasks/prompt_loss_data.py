@@ -8,14 +8,15 @@ end-of-sequence included):
 - ``oneshot`` (R_g ≈ 0.65): one solved example — another expression of the fine-tuning pool and
   its long explanation — then the query. Its prompt is mostly a random expression and a solution
   of it: tokens a model can only predict by memorising the training rows, or by solving;
-- ``instruction`` (the same R_g, row by row): an instruction in words, drawn from a stated
+- ``instruction`` (the same R_g, row by row, in words — a sub-word tokenizer splits expressions
+  into more tokens than words, so there the two differ): an instruction in words, drawn from a stated
   grammar (``INSTRUCTION_SENTENCES``), as many words as the one-shot row's solved example, then
   the query. Its prompt is language a model can model: the grammar opens every corpus document;
 - ``long`` (R_g ≈ 3): the query alone.
 
 Both low-R_g prompts put the query where the pre-trained model works expressions well: right
 after an instruction (as the first expression of a corpus document) or after one solved
-expression (the second); ``capability_prompts`` builds the check. The solved examples are drawn,
+expression (the second); ``position_prompts`` and ``layout_prompts`` build the check. The solved examples are drawn,
 deterministically per row, from the first ``demo_pool`` rows of the fine-tuning pool (the
 smallest training set, so no run reads a solved example outside its own training rows) and
 never include the row itself. Every prompt carries ``prompt_expression``: per prompt word, 1
@@ -52,6 +53,8 @@ EXPRESSIONS_PER_DOCUMENT = 2  # a corpus document works several expressions, one
 OPENING_SENTENCES = 2  # instruction sentences that open a corpus document
 _SPLIT_SALT = {"train": 1, "validation": 2, "test": 3}  # a split's own stream of draws
 _CORPUS_SALT = 4  # the corpus documents' instructions
+_PROBE_SALT = 5  # the capability check's documents
+_INSTRUCTION_SALT = 7  # an instruction prompt's words, drawn per (split, row)
 CLOSING = "so the answer to it , the result , is"  # a corpus expression's value follows this
 
 # The instruction grammar: a sentence is a template drawn uniformly, each {a|b} slot filled
@@ -154,7 +157,7 @@ def _prompts(
         demos = [(demo_sources[j], demo_solutions[j]) for j in drawn]
         if kind.instruction:  # as many words as the one-shot row's solved example
             size = sum(n_tokens(f"{a} {b}") for a, b in demos)
-            words = instruction_text(np.random.default_rng([salt, i, 7]), size)
+            words = instruction_text(np.random.default_rng([salt, i, _INSTRUCTION_SALT]), size)
             prompts.append(f"{words} {query}")
             marks.append(_marks((words, False), (query, True)))
         else:
@@ -189,9 +192,10 @@ def corpus_document(sources: list[str], modulus: int, opening: str = "") -> str:
     )
 
 
-def opening_instruction(row: int) -> str:
-    """The instruction that opens the corpus document starting at ``row`` (deterministic)."""
-    rng = np.random.default_rng([_CORPUS_SALT, row])
+def opening_instruction(row: int, salt: int = _CORPUS_SALT) -> str:
+    """The instruction that opens the corpus document starting at ``row`` (deterministic; the
+    capability check draws its own with another ``salt``)."""
+    rng = np.random.default_rng([salt, row])
     return " ".join(instruction_sentence(rng) for _ in range(OPENING_SENTENCES))
 
 
@@ -332,7 +336,7 @@ def examples(dirs: dict[str, Path], row: int = 0) -> pd.DataFrame:
 
 
 def position_prompts(
-    queries: list[str], pool: list[str], modulus: int, position: int, salt: int = 5
+    queries: list[str], pool: list[str], modulus: int, position: int, salt: int = _PROBE_SALT
 ) -> list[str]:
     """Each query as the ``position``-th expression of a corpus document: an opening
     instruction, ``position - 1`` worked expressions of ``pool`` (drawn per row), the query and
@@ -345,10 +349,7 @@ def position_prompts(
     texts = []
     for i, (drawn, query) in enumerate(zip(picks, queries, strict=True)):
         worked = [worked_expression(pool[j], modulus) for j in drawn]
-        opening = " ".join(
-            instruction_sentence(np.random.default_rng([salt, i, k]))
-            for k in range(OPENING_SENTENCES)
-        )
+        opening = opening_instruction(i, salt)
         texts.append(" ".join([QUESTION, ANSWER, opening, *worked, query, ":"]))
     return texts
 
