@@ -107,7 +107,7 @@ def test_a_run_scored_before_its_end_reports_that_step():
     at_step = _result(0, 0.5)
     at_step.curve += longer
     at_step.config["score_step"] = 10
-    assert final_seen(at_step) == {(20, 10, 80)}  # a chosen step keeps the configured steps
+    assert final_seen(at_step) == {(10, 10, 80)}  # a chosen step: the scored model's steps too
     plain = _result(0, 0.5)
     plain.curve += longer
     assert final_seen(plain) == {(20, 20, 160)}
