@@ -16,6 +16,7 @@ kept under ``_build/failed/``) and leaves the other notebooks and their cached r
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import shutil
 import signal
@@ -160,7 +161,12 @@ def main(argv: list[str] | None = None) -> int:
 
     total = 0.0
     for nb in notebooks:
-        print(f"[run_book] {nb.relative_to(root)} (profile {profile}) ...", flush=True)
+        # the start time lets the timing record count a notebook whose run was stopped midway
+        started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        print(
+            f"[run_book] {nb.relative_to(root)} (profile {profile}) started {started} ...",
+            flush=True,
+        )
         try:
             seconds = run_notebook(nb, params_for(nb, params, names))
         except papermill.PapermillExecutionError as err:

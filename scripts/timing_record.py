@@ -1,7 +1,7 @@
 """The book's timing record: how long `make book` took, per notebook and in all, and where.
 
-    python3 scripts/timing_record.py record LOG --commit 521ca56 [--command "make book"]
-        [--profile quick] [--seconds N] [--rerun-seconds N] [--out-dir DIR]
+    python3 scripts/timing_record.py record [STOPPED_LOG ...] LOG --commit 521ca56
+        [--command "make book"] [--profile quick] [--seconds N] [--rerun-seconds N] [--out-dir DIR]
     python3 scripts/timing_record.py estimate [--profile quick]
 
 ``record`` reads the per-notebook times from run_book's lines in LOG
@@ -14,6 +14,14 @@ that a smoke run of the script leaves the book's record alone):
 - ``make_book.csv`` (step, seconds, time): every notebook, every notebook together, the whole
   command, and the same command rerun with every run cached when ``--rerun-seconds`` is given;
 - ``make_book_run.csv`` (field, value): the command, profile, commit, date, ``nproc`` and the CPU.
+
+A quick book can take longer than one working session. ``time_book.sh --resume`` then goes on in
+the same clone, with every finished run in its cache, and the logs of the stopped attempts come
+before LOG: each notebook counts the time of all its attempts, and the whole command the time of
+every attempt. A stopped attempt is timed from its heartbeat file (``<log>.alive``: the attempt's
+start and the last time the command was seen running, in epoch seconds, written every 30 s), and
+the notebook it stopped in from run_book's start time on that notebook's line, so at most 30 s
+of a stopped attempt go uncounted.
 
 The book's "Reproducing this book" page shows both; ``estimate`` prints the one line that
 ``make book`` shows before it starts. Standard library only: ``make book`` runs it before the
@@ -31,6 +39,7 @@ import platform
 import re
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,6 +48,8 @@ DEFAULT_PROFILE = "quick"
 STEPS, RUN = "make_book.csv", "make_book_run.csv"
 EVERY_NOTEBOOK, IN_ALL, RERUN = "every notebook", "in all", "again, every run cached"
 DONE = re.compile(r"^\[run_book\] (\S+\.ipynb) done in (\d+) s\s*$")
+START = re.compile(r"^\[run_book\] (?:\S*/)?(\S+\.ipynb) \(profile \S+\) started (\S+) \.\.\.\s*$")
+ALIVE = ".alive"  # beside a log: "<start> <last seen running>", epoch seconds (time_book.sh)
 COUNT = re.compile(r"^\[run_book\] (\d+) notebook\(s\) in [\d.]+ min\s*$")
 END = re.compile(r"^rc=(\d+) took=(\d+)\s*$")
 
@@ -79,6 +90,41 @@ def parse_log(text: str) -> tuple[list[tuple[str, int]], int | None]:
     if count is not None and count != len(notebooks):
         raise ValueError(f"run_book counted {count} notebooks, the log has {len(notebooks)}")
     return notebooks, took
+
+
+def parse_stopped(log: Path) -> tuple[list[tuple[str, int]], int]:
+    """A stopped attempt: the (notebook, seconds) it spent on each notebook, the one it stopped
+    in counted up to its last heartbeat, and the attempt's whole time."""
+    alive = log.with_name(log.name + ALIVE)
+    try:
+        start, last = (int(x) for x in alive.read_text(encoding="utf-8").split())
+    except (OSError, ValueError):
+        raise ValueError(
+            f"{log}: a stopped attempt needs its heartbeat file {alive.name}"
+        ) from None
+    notebooks: list[tuple[str, int]] = []
+    running: tuple[str, float] | None = None
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if END.match(line):
+            raise ValueError(f"{log}: this attempt finished ({line.strip()}); give it as LOG")
+        if started := START.match(line):
+            when = datetime.datetime.fromisoformat(started.group(2)).timestamp()
+            running = (started.group(1), when)
+        elif done := DONE.match(line):
+            notebooks.append((done.group(1), int(done.group(2))))
+            running = None
+    if running is not None:
+        notebooks.append((running[0], max(0, round(last - running[1]))))
+    return notebooks, last - start
+
+
+def combine(attempts: list[list[tuple[str, int]]]) -> list[tuple[str, int]]:
+    """Each notebook's seconds summed over the attempts, in the order first seen."""
+    total: dict[str, int] = {}
+    for notebooks in attempts:
+        for name, seconds in notebooks:
+            total[name] = total.get(name, 0) + seconds
+    return list(total.items())
 
 
 def cpu_model() -> str:
@@ -157,12 +203,22 @@ def record(
     rerun_seconds: int | None = None,
     date: str | None = None,
     note: str = "",
+    stopped: Sequence[Path] = (),
 ) -> tuple[Path, Path]:
-    """Write the record of the run that ``log`` comes from; returns the two files."""
+    """Write the record of the run that ``log`` comes from, after the ``stopped`` attempts that
+    came before it in the same clone (if any); returns the two files."""
     notebooks, took = parse_log(log.read_text(encoding="utf-8", errors="replace"))
     seconds = seconds if seconds is not None else took
     if seconds is None:
         raise ValueError(f"{log}: no 'rc=0 took=N' line (still running?) and no --seconds")
+    earlier = [parse_stopped(path) for path in stopped]
+    notebooks = combine([*(nbs for nbs, _ in earlier), notebooks])
+    seconds += sum(whole for _, whole in earlier)
+    if earlier:
+        resumed = (
+            f"stopped {len(earlier)} time(s) and resumed in the same clone, each attempt timed"
+        )
+        note = f"{note}; {resumed}" if note else resumed
     date = date or datetime.date.today().isoformat()
     out_dir = out_dir or record_dir(profile)
     steps, run = out_dir / STEPS, out_dir / RUN
@@ -214,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="action", required=True)
     rec = sub.add_parser("record", help="write the record from a make book / make notebooks log")
-    rec.add_argument("log", type=Path)
+    rec.add_argument("logs", type=Path, nargs="+", help="stopped attempts' logs first, then LOG")
     rec.add_argument("--commit", required=True)
     rec.add_argument("--command", default="make book")
     rec.add_argument("--profile", default=DEFAULT_PROFILE)
@@ -233,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         paths = record(
-            args.log,
+            args.logs[-1],
             args.commit,
             args.out_dir,
             args.command,
@@ -242,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             args.rerun_seconds,
             args.date,
             args.note,
+            args.logs[:-1],
         )
     except ValueError as err:
         print(f"timing_record: {err}", file=sys.stderr)

@@ -1,6 +1,7 @@
 """The timing record: parsed from run_book's log, written atomically, shown by the book, read by make."""
 
 import csv
+import datetime
 import importlib.util
 import re
 import subprocess
@@ -121,6 +122,7 @@ def test_time_book_saves_the_record_in_the_checkout_it_started_from():
     script = (REPO / "scripts" / "time_book.sh").read_text()
     assert '"$here/scripts/timing_record.py" record' in script
     assert "--seconds" in script and "--rerun-seconds" in script
+    assert '"${stopped[@]}"' in script and ".alive" in script  # a resumed run counts every attempt
 
 
 def test_the_reproducing_page_shows_the_committed_record():
@@ -131,3 +133,57 @@ def test_the_reproducing_page_shows_the_committed_record():
         assert (REPO / path).is_file(), f"{path}: run `make time-book` to write the record"
     steps = [r["step"] for r in _rows(REPO / "results" / "timing" / timing.STEPS)]
     assert any(s.endswith(".ipynb") for s in steps) and timing.IN_ALL in steps
+
+
+STOPPED = """\
+test -x .venv/bin/python || python3.11 -m venv .venv
+[run_book] notebooks/01_data_generation.ipynb (profile quick) started 2026-12-07T10:00:00+00:00 ...
+[run_book] 01_data_generation.ipynb done in 13 s
+[run_book] notebooks/02_fine_tuning.ipynb (profile quick) started 2026-12-07T10:00:20+00:00 ...
+fine_tuning:  40%|████      | 24/60
+"""
+
+
+def _stopped_attempt(tmp_path: Path, alive: str | None) -> Path:
+    log = tmp_path / "time_book.first.1.log"
+    log.write_text(STOPPED)
+    if alive is not None:
+        (tmp_path / "time_book.first.1.log.alive").write_text(alive)
+    return log
+
+
+def test_a_stopped_attempt_counts_to_its_last_heartbeat(tmp_path):
+    start = int(datetime.datetime(2026, 12, 7, 9, 59, 50, tzinfo=datetime.UTC).timestamp())
+    log = _stopped_attempt(tmp_path, f"{start} {start + 3610}\n")  # stopped at 11:00:00
+    notebooks, whole = timing.parse_stopped(log)
+    assert notebooks == [("01_data_generation.ipynb", 13), ("02_fine_tuning.ipynb", 3580)]
+    assert whole == 3610
+    final = tmp_path / "time_book.first.2.log"
+    final.write_text(LOG)  # the resumed attempt runs both again: 01 and the rest of 02 cached
+    steps, run = timing.record(final, "abc1234", tmp_path, seconds=2200, stopped=[log])
+    rows = {r["step"]: int(r["seconds"]) for r in _rows(steps)}
+    assert rows["01_data_generation.ipynb"] == 13 + 13
+    assert rows["02_fine_tuning.ipynb"] == 3580 + 2016
+    assert rows[timing.IN_ALL] == 3610 + 2200
+    assert "resumed" in {r["field"]: r["value"] for r in _rows(run)}["conditions"]
+
+
+def test_a_stopped_attempt_without_its_heartbeat_is_refused(tmp_path):
+    log = _stopped_attempt(tmp_path, None)
+    final = tmp_path / "final.log"
+    final.write_text(LOG)
+    with pytest.raises(ValueError, match="heartbeat"):
+        timing.record(final, "x", tmp_path, seconds=10, stopped=[log])
+    assert not (tmp_path / timing.STEPS).exists()  # nothing written
+    finished = tmp_path / "finished.log"
+    finished.write_text(LOG + "rc=0 took=100\n")
+    (tmp_path / "finished.log.alive").write_text("1 2\n")
+    with pytest.raises(ValueError, match="finished"):
+        timing.parse_stopped(finished)
+
+
+def test_run_book_marks_each_notebooks_start_in_the_form_the_record_reads():
+    source = (REPO / "explain_utils" / "run_book.py").read_text()
+    assert "started {started} ..." in source
+    line = "[run_book] notebooks/02_fine_tuning.ipynb (profile quick) started 2026-12-07T10:00:20+00:00 ..."
+    assert timing.START.match(line).group(1) == "02_fine_tuning.ipynb"
