@@ -66,6 +66,14 @@ def test_ex_03_catch_up():
     assert f"{_pct(rule)} %" in text and table.loc[(10_000, "none"), "mean"] > rule
 
 
+def test_ex_03_compute_quotes_the_sweep():
+    frame = pd.read_csv(RESULTS / "03_data_efficiency.csv")
+    table = accuracy_table(frame, ["train_size", "level"]).set_index(["train_size", "level"])
+    text = _solution("03_data_efficiency", "ex-03-compute")
+    assert f"`none` reaches {_pct(table.loc[(10_000, 'none'), 'mean'])} %" in text
+    assert f"{_pct(table.loc[(2000, 'long'), 'mean'])} % for `long` at 2 000 examples" in text
+
+
 def test_ex_04_break():
     frame = pd.read_csv(RESULTS / "04_length_generalization.csv")
     buckets = breakdown_table(frame, "length_bucket", splits=("test", "test_long"))
@@ -134,5 +142,5 @@ def test_ex_06_rate_quotes_the_committed_seed_0_runs_at_the_books_rate():
     text = _solution("06_own_data", "ex-06-rate")
     assert f"({_pct(seed_0['medium'])} % at the book's 4e-3)" in text
     assert f"({_pct(seed_0['none'])} % at 4e-3)" in text
-    assert f"by {_pct(seed_0['medium'] - seed_0['none'])} points at 4e-3" in text
+    assert f"is {100 * (seed_0['medium'] - seed_0['none']):+.1f} points at 4e-3" in text
     assert f"{_pct(seed_0['long'])} % for seed 0, at t5-50k" in text
