@@ -4,8 +4,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from explain_utils.run_book import run_notebook, toc_notebooks
+
+# no per-example deadline: the property tests check what is computed, never how fast, and a
+# loaded CI machine (or training beside the tests) would otherwise fail them at random
+settings.register_profile("book", deadline=None)
+settings.load_profile("book")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
