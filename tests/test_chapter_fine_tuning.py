@@ -17,6 +17,7 @@ from explain_utils.analysis.stats import (
     HOLDS,
     INCONCLUSIVE,
     REVERSED,
+    STILL_LEARNING,
     VERDICTS,
 )
 from explain_utils.chapters import fine_tuning as chapter
@@ -70,6 +71,10 @@ def test_prose_helpers():
     phrases = {HOLDS: "it works"}
     assert by_verdict(claim("C9", HOLDS), phrases, "unsettled") == "it works (C9: holds)"
     assert by_verdict(claim("C9", UNKNOWN), phrases, "unsettled") == "unsettled (C9: undecided)"
+    assert by_verdict(claim("C9", STILL_LEARNING), phrases, "unsettled") == (
+        "unsettled: a cell it compares was still gaining at the plateau check's cap "
+        f"(C9: {STILL_LEARNING})"
+    )
 
 
 def test_configure_takes_the_notebooks_parameters(tmp_path):
@@ -209,19 +214,21 @@ def test_c6_headline_follows_the_verdict_and_the_steps(verdict):
     )
     assert chapter.C6_PHRASES.get(verdict, "this run does not settle") in values["c6_headline"]
     assert values["c6_headline"].endswith(f"(C6: {verdict}).")
-    assert values["c6_detail"].startswith("They climb further than none")
+    assert values["c6_detail"].startswith(
+        "By then they stand above none: mean validation accuracy at step 4,000 none 60.0 %"
+    )
     sooner = plateau_rows(
         {"none": 4000, "long": 1000}, {"none": 0.5, "long": 0.9}, reached={"none": False}
     )
     values = chapter.convergence_values(claim("C6", verdict), sooner)
     assert (
-        "reach 60 % validation accuracy sooner than none (2 of 2 none runs never reached"
-        in (values["c6_headline"])
+        "reach 60 % validation accuracy sooner than none (2 of 2 none runs never reached it by "
+        "step 4,000: counted there" in (values["c6_headline"])
     )
     assert "lower bound" in values["c6_headline"]
     lower = plateau_rows({"none": 3000, "long": 1000}, {"none": 0.6, "long": 0.5})
     assert chapter.convergence_values(claim("C6", verdict), lower)["c6_detail"].startswith(
-        "They end lower than none"
+        "By then they stand below none"
     )
 
 

@@ -360,12 +360,15 @@ def convergence_values(c6: Claim, plateaus: pd.DataFrame) -> dict[str, str]:
     ``plateaus``: ``tables.steps_to_accuracy``) and how high their curves end."""
     small = plateaus[plateaus["params"] == plateaus["params"].min()]
     steps = small.groupby("level")["steps_to_accuracy"].mean()
+    # the curves are read up to the model's common horizon (the fewest steps any of its cells
+    # trained), so "final" here is the accuracy at that step, not at each run's own end
     final = small.groupby("level")["final_accuracy"].mean()
+    at = f"mean validation accuracy at step {small['last_step'].max():,.0f}"
     target = f"{100 * small['threshold'].iloc[0]:g} % validation accuracy"
     explained = [lv for lv in LEVELS[1:] if lv in steps.index]
     if "none" not in steps.index or not explained:
         when = f"At the smallest size, steps to {target} were not compared with none"
-        height = f"Mean final validation accuracy: {_shares(final)}."
+        height = f"{at[0].upper()}{at[1:]}: {_shares(final)}."
     else:
         later = steps[explained] - steps["none"]
         when = "At the smallest size, explained levels " + (
@@ -379,12 +382,12 @@ def convergence_values(c6: Claim, plateaus: pd.DataFrame) -> dict[str, str]:
         )
         higher = final[explained] - final["none"]
         height = (
-            "They climb further than none"
+            "By then they stand above none"
             if (higher > 0).all()
-            else "They end lower than none"
+            else "By then they stand below none"
             if (higher < 0).all()
-            else "They do not all end above none"
-        ) + f": mean final validation accuracy {_shares(final)}."
+            else "By then they do not all stand above none"
+        ) + f": {at} {_shares(final)}."
     unsettled = "this run does not settle whether longer explanations get there sooner"
     return {
         **claim_values(c6),
@@ -401,7 +404,8 @@ def _censored(steps: pd.DataFrame) -> str:
     parts = [f"{missed[lv]} of {runs[lv]} {lv} runs" for lv in LEVELS if lv in missed.index]
     if not parts:
         return ""
-    return f" ({listed(parts)} never reached it: counted at their last step, a lower bound)"
+    step = f"{steps['last_step'].max():,.0f}"
+    return f" ({listed(parts)} never reached it by step {step}: counted there, a lower bound)"
 
 
 def _shares(values: pd.Series) -> str:

@@ -8,13 +8,17 @@ import re
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
+from explain_utils.analysis.stats import STILL_LEARNING
 from explain_utils.claims.claim import Claim
 
 
 def by_verdict(claim: Claim, phrases: Mapping[str, str], unsettled: str) -> str:
     """The phrase for ``claim``'s verdict (``unsettled`` for a verdict without one), then the
     verdict itself: ``every level helps (C1: holds)``."""
-    return f"{phrases.get(claim.verdict, unsettled)} ({claim.claim}: {claim.verdict})"
+    phrase = phrases.get(claim.verdict, unsettled)
+    if claim.verdict == STILL_LEARNING and claim.verdict not in phrases:
+        phrase += ": a cell it compares was still gaining at the plateau check's cap"
+    return f"{phrase} ({claim.claim}: {claim.verdict})"
 
 
 def claim_values(*claims: Claim) -> dict[str, str]:
