@@ -472,7 +472,7 @@ def test_c6_counts_runs_that_never_reach_the_accuracy_at_their_last_step():
     runs = curve_runs({"long": [100, 100, 100], "short": [500, 500, 300]})  # 500: never
     claim = check_c6(results_frame(runs), 0.6)
     assert claim.diff == pytest.approx((300 + 300 + 200) / 3, abs=0.01)  # 400: a lower bound
-    assert "2 of 6 runs never reached it (short 2)" in claim.ours
+    assert "2 of 6 runs never reached it (short 2) by step" in claim.ours
 
 
 def test_missing_conditions_are_not_measured():

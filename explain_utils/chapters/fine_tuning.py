@@ -397,7 +397,7 @@ def convergence_values(c6: Claim, plateaus: pd.DataFrame) -> dict[str, str]:
 
 
 def _censored(steps: pd.DataFrame) -> str:
-    """`` (3 of 3 none runs never reached it: counted at their last step, a lower bound)``, or
+    """`` (3 of 3 none runs never reached it by step 4,000: counted there, a lower bound)``, or
     "" when every run reached it."""
     missed = steps[~steps["reached"]].groupby("level").size()
     runs = steps.groupby("level").size()

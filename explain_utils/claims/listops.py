@@ -333,7 +333,7 @@ def check_c6(frame: pd.DataFrame, accuracy: float, unfinished: Collection[Cell] 
     (mean over seeds).
 
     Steps come from ``tables.steps_to_accuracy``: interpolated between the curve points around
-    the crossing, a run that never reaches ``accuracy`` counted at its last step (a lower bound).
+    the crossing, a run that never reaches ``accuracy`` counted at the common horizon (a lower bound).
     ``diff`` is short − long in steps, paired by seed (bootstrap over seeds). The verdict is
     ``stats.verdict`` of it, except that a ``holds`` or ``inconclusive`` becomes ``does not hold``
     when medium (if trained) breaks the order by its mean: the claimed order fails whatever short
@@ -433,6 +433,6 @@ def _not_reached(steps: pd.DataFrame) -> str:
     by_level = short.groupby("level").size()
     levels = ", ".join(f"{lv} {by_level[lv]}" for lv in LEVELS if lv in by_level.index)
     return (
-        f"{len(short)} of {len(steps)} runs never reached it ({levels}), counted at their last "
-        "step (a lower bound)"
+        f"{len(short)} of {len(steps)} runs never reached it ({levels}) by step "
+        f"{steps['last_step'].max():,.0f}, the model's common horizon: counted there (a lower bound)"
     )

@@ -27,7 +27,7 @@ NOT_ALL_REACHED = "not every run reached it (mean: a lower bound)"
 
 def _convergence_marks(ax: plt.Axes, steps: pd.DataFrame) -> None:
     """A triangle per level at the threshold and its mean step to it (``steps_to_accuracy``),
-    open where some run never reached it: its mean then counts those at their last step."""
+    open where some run never reached it: its mean then counts those at the common horizon."""
     for level in levels_in(steps):
         rows = steps[steps["level"] == level]
         y = 100 * rows["threshold"].iloc[0]
