@@ -368,7 +368,7 @@ def convergence_values(c6: Claim, plateaus: pd.DataFrame) -> dict[str, str]:
     explained = [lv for lv in LEVELS[1:] if lv in steps.index]
     if "none" not in steps.index or not explained:
         when = f"At the smallest size, steps to {target} were not compared with none"
-        height = f"{at[0].upper()}{at[1:]}: {_shares(final)}."
+        height = f"{at.capitalize()}: {_shares(final)}."
     else:
         later = steps[explained] - steps["none"]
         when = "At the smallest size, explained levels " + (
