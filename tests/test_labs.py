@@ -148,3 +148,40 @@ def test_ex_06_rate_quotes_the_committed_seed_0_runs_at_the_books_rate():
     assert f"({_pct(seed_0['none'])} % at 4e-3)" in text
     assert f"is {100 * (seed_0['medium'] - seed_0['none']):+.1f} points at 4e-3" in text
     assert f"{_pct(seed_0['long'])} % for seed 0, at t5-50k" in text
+
+
+def _exercise(notebook: str, label: str) -> tuple[str, dict]:
+    """The exercise's text and the ``-p`` parameters of its ``explain_utils.lab <notebook>`` line."""
+    import shlex
+
+    from explain_utils.lab import parse_params
+
+    cells = json.loads((REPO / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
+    text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    block = text[text.index(f":label: {label}") : text.index(f"{{solution}} {label}")]
+    line = next(
+        command
+        for command in block.replace("\\\n", " ").splitlines()
+        if f"explain_utils.lab {notebook}" in command
+    )
+    words = shlex.split(line)
+    pairs = [words[i + 1 : i + 3] for i, word in enumerate(words) if word == "-p"]
+    return " ".join(block.split()), parse_params(pairs)
+
+
+def test_ex_02_modsum_command_trains_the_four_runs_it_names(tmp_path):
+    from explain_utils.profiles.explanations import experiment_config
+    from explain_utils.studies.explanations import fine_tuning_grid
+    from tests.engine_data import small_listops
+
+    text, params = _exercise("02_fine_tuning", "ex-02-modsum")
+    config = experiment_config(
+        data_dir=small_listops(tmp_path), runs_dir=tmp_path / "runs", results_dir=RESULTS, **params
+    )
+    runs = {(c.task, c.model, c.level, c.seed) for c in fine_tuning_grid(config)}
+    assert runs == {
+        (task, "t5-50k", level, 0)
+        for task in ("listops", "modular_sum")
+        for level in ("none", "long")
+    }
+    assert "It trains four runs" in text
