@@ -4,6 +4,7 @@ rerun of the book that changes those numbers fails until the solution text is up
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 
 from explain_utils.analysis.results import final_accuracy
 from explain_utils.analysis.tables import accuracy_table, breakdown_table
+from explain_utils.lab import parse_params
 from explain_utils.tasks.formats import read_steps
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,10 +23,13 @@ def _pct(x: float) -> float:
     return round(100 * float(x), 1)
 
 
-def _solution(notebook: str, label: str) -> str:
+def _markdown(notebook: str) -> str:
     cells = json.loads((REPO / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
-    markdown = [c for c in cells if c["cell_type"] == "markdown"]
-    text = "".join("".join(c["source"]) for c in markdown) + "\n"  # a fence may end the notebook
+    return "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+def _solution(notebook: str, label: str) -> str:
+    text = _markdown(notebook) + "\n"  # a fence may end the notebook
     start = text.index(f"{{solution}} {label}")
     return " ".join(text[start : text.index("```\n", start)].split())
 
@@ -152,12 +157,7 @@ def test_ex_06_rate_quotes_the_committed_seed_0_runs_at_the_books_rate():
 
 def _exercise(notebook: str, label: str) -> tuple[str, dict]:
     """The exercise's text and the ``-p`` parameters of its ``explain_utils.lab <notebook>`` line."""
-    import shlex
-
-    from explain_utils.lab import parse_params
-
-    cells = json.loads((REPO / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
-    text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    text = _markdown(notebook)
     block = text[text.index(f":label: {label}") : text.index(f"{{solution}} {label}")]
     line = next(
         command
